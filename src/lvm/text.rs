@@ -1,0 +1,430 @@
+//! The config text LVM2 writes its metadata in (lvm2 `libdm/libdm-config.c`).
+//!
+//! Grammar:
+//!   text    = entry* (end of input or NUL)
+//!   entry   = key "=" value | key "{" entry* "}"
+//!   key     = word | string
+//!   value   = scalar | "[" (scalar ","?)* "]"
+//!   scalar  = int | float | string
+//!   int     = ["+" | "-"] digit+                    (no leading zero: lvm2 reads it as octal)
+//!   float   = ["+" | "-"] digit* "." digit*          (at least one digit)
+//!   string  = '"' (char | "\" char)* '"'             (\" and \\ unescape; other \ stay)
+//!           | "'" char* "'"
+//!   word    = 1* of any byte but space, # = { } [ ] , " ' NUL
+//! `#` starts a comment to the end of the line. Bytes that are not UTF-8 are replaced.
+//! Stricter than lvm2, which never writes these: bare words as values, numbers run into
+//! letters (`12ab`), and a key given twice in one section are errors.
+//! Nesting is limited to `MAX_DEPTH` and the whole text to `MAX_VALUES` entries and
+//! array elements.
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// Deepest nesting of sections (lvm2 metadata uses 4).
+pub const MAX_DEPTH: usize = 64;
+/// Most entries and array elements in one text.
+pub const MAX_VALUES: usize = 1 << 22;
+
+/// A section: its entries in the order of the text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Section {
+    pub entries: Vec<(String, Value)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Int(i64),
+    /// As written; LVM2 metadata has no floats that matter here.
+    Float(String),
+    Str(String),
+    /// Of scalars only.
+    Array(Vec<Value>),
+    Section(Section),
+}
+
+impl Value {
+    /// What kind of value this is, for messages: "an integer", "a section", ...
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::Str(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::Section(_) => "a section",
+        }
+    }
+}
+
+impl Section {
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        match self.get(key)? {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn get_int(&self, key: &str) -> Option<i64> {
+        match self.get(key)? {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub fn get_array(&self, key: &str) -> Option<&[Value]> {
+        match self.get(key)? {
+            Value::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn get_section(&self, key: &str) -> Option<&Section> {
+        match self.get(key)? {
+            Value::Section(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The entries that are sections, in order.
+    pub fn sections(&self) -> impl Iterator<Item = (&str, &Section)> {
+        self.entries.iter().filter_map(|(k, v)| match v {
+            Value::Section(s) => Some((k.as_str(), s)),
+            _ => None,
+        })
+    }
+}
+
+/// Where and why the text does not parse. Lines and columns count from 1; columns in
+/// bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextError {
+    pub line: usize,
+    pub column: usize,
+    pub problem: TextProblem,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TextProblem {
+    Expected {
+        expected: &'static str,
+        found: String,
+    },
+    UnterminatedString,
+    BadNumber(String),
+    DuplicateKey {
+        key: String,
+        first_line: usize,
+    },
+    TooDeep,
+    TooManyValues,
+}
+
+impl fmt::Display for TextError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {} column {}: ", self.line, self.column)?;
+        match &self.problem {
+            TextProblem::Expected { expected, found } => {
+                write!(f, "expected {expected}, found {found}")
+            }
+            TextProblem::UnterminatedString => write!(f, "a string is not closed"),
+            TextProblem::BadNumber(n) => write!(
+                f,
+                "'{n}' is not a number (lvm2 writes decimal integers without leading zeros)"
+            ),
+            TextProblem::DuplicateKey { key, first_line } => {
+                write!(f, "'{key}' appears again (first on line {first_line})")
+            }
+            TextProblem::TooDeep => write!(f, "sections nest deeper than {MAX_DEPTH}"),
+            TextProblem::TooManyValues => write!(f, "more than {MAX_VALUES} entries and values"),
+        }
+    }
+}
+
+impl std::error::Error for TextError {}
+
+/// Parses metadata text into its top-level section.
+pub fn parse(text: &[u8]) -> Result<Section, TextError> {
+    let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+    let mut parser = Parser {
+        text: text.get(..end).unwrap_or_default(),
+        pos: 0,
+        line: 1,
+        line_start: 0,
+        values: 0,
+    };
+    parser.entries(0)
+}
+
+#[derive(Debug, PartialEq)]
+enum Token<'a> {
+    Open,
+    Close,
+    OpenArray,
+    CloseArray,
+    Comma,
+    Equals,
+    Str(String),
+    Word(&'a [u8]),
+    End,
+}
+
+impl Token<'_> {
+    fn describe(&self) -> String {
+        match self {
+            Token::Open => "'{'".into(),
+            Token::Close => "'}'".into(),
+            Token::OpenArray => "'['".into(),
+            Token::CloseArray => "']'".into(),
+            Token::Comma => "','".into(),
+            Token::Equals => "'='".into(),
+            Token::Str(s) => format!("the string \"{}\"", s.escape_debug()),
+            Token::Word(w) => format!("'{}'", String::from_utf8_lossy(w)),
+            Token::End => "the end of the text".into(),
+        }
+    }
+}
+
+/// Where a token starts.
+#[derive(Clone, Copy)]
+struct Position {
+    line: usize,
+    column: usize,
+}
+
+struct Parser<'a> {
+    text: &'a [u8],
+    pos: usize,
+    line: usize,
+    line_start: usize,
+    values: usize,
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+fn ends_word(b: u8) -> bool {
+    is_space(b) || b"#={}[],\"'".contains(&b)
+}
+
+impl<'a> Parser<'a> {
+    fn here(&self) -> Position {
+        Position {
+            line: self.line,
+            column: self.pos - self.line_start + 1,
+        }
+    }
+
+    fn error(at: Position, problem: TextProblem) -> TextError {
+        TextError {
+            line: at.line,
+            column: at.column,
+            problem,
+        }
+    }
+
+    fn expected(at: Position, expected: &'static str, found: &Token) -> TextError {
+        Parser::error(
+            at,
+            TextProblem::Expected {
+                expected,
+                found: found.describe(),
+            },
+        )
+    }
+
+    fn peek_byte(&self) -> Option<u8> {
+        self.text.get(self.pos).copied()
+    }
+
+    /// Moves past one byte, counting lines.
+    fn bump(&mut self) {
+        if self.peek_byte() == Some(b'\n') {
+            self.line += 1;
+            self.line_start = self.pos + 1;
+        }
+        self.pos += 1;
+    }
+
+    fn skip_space_and_comments(&mut self) {
+        while let Some(b) = self.peek_byte() {
+            if b == b'#' {
+                while self.peek_byte().is_some_and(|b| b != b'\n') {
+                    self.bump();
+                }
+            } else if is_space(b) {
+                self.bump();
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// The next token and where it starts.
+    fn next(&mut self) -> Result<(Position, Token<'a>), TextError> {
+        self.skip_space_and_comments();
+        let at = self.here();
+        let Some(b) = self.peek_byte() else {
+            return Ok((at, Token::End));
+        };
+        let single = match b {
+            b'{' => Some(Token::Open),
+            b'}' => Some(Token::Close),
+            b'[' => Some(Token::OpenArray),
+            b']' => Some(Token::CloseArray),
+            b',' => Some(Token::Comma),
+            b'=' => Some(Token::Equals),
+            _ => None,
+        };
+        if let Some(token) = single {
+            self.bump();
+            return Ok((at, token));
+        }
+        if b == b'"' || b == b'\'' {
+            return self.string(b).map(|s| (at, Token::Str(s)));
+        }
+        let start = self.pos;
+        while self.peek_byte().is_some_and(|b| !ends_word(b)) {
+            self.bump();
+        }
+        Ok((
+            at,
+            Token::Word(self.text.get(start..self.pos).unwrap_or_default()),
+        ))
+    }
+
+    /// A quoted string; the cursor is on the opening quote.
+    fn string(&mut self, quote: u8) -> Result<String, TextError> {
+        let at = self.here();
+        self.bump();
+        let mut out = Vec::new();
+        loop {
+            match self.peek_byte() {
+                None => return Err(Parser::error(at, TextProblem::UnterminatedString)),
+                Some(b) if b == quote => {
+                    self.bump();
+                    return Ok(String::from_utf8_lossy(&out).into_owned());
+                }
+                Some(b'\\') if quote == b'"' => {
+                    self.bump();
+                    match self.peek_byte() {
+                        Some(c @ (b'"' | b'\\')) => out.push(c),
+                        Some(c) => out.extend_from_slice(&[b'\\', c]),
+                        None => return Err(Parser::error(at, TextProblem::UnterminatedString)),
+                    }
+                    self.bump();
+                }
+                Some(b) => {
+                    out.push(b);
+                    self.bump();
+                }
+            }
+        }
+    }
+
+    fn count_value(&mut self, at: Position) -> Result<(), TextError> {
+        self.values += 1;
+        if self.values > MAX_VALUES {
+            return Err(Parser::error(at, TextProblem::TooManyValues));
+        }
+        Ok(())
+    }
+
+    /// Entries up to the end of the text (depth 0) or a closing brace (deeper).
+    fn entries(&mut self, depth: usize) -> Result<Section, TextError> {
+        let mut section = Section::default();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        loop {
+            let (at, token) = self.next()?;
+            let key = match token {
+                Token::End if depth == 0 => return Ok(section),
+                Token::Close if depth > 0 => return Ok(section),
+                Token::Word(w) => String::from_utf8_lossy(w).into_owned(),
+                Token::Str(s) if !s.is_empty() => s,
+                other => {
+                    let expected = if depth == 0 { "a key" } else { "a key or '}'" };
+                    return Err(Parser::expected(at, expected, &other));
+                }
+            };
+            self.count_value(at)?;
+            if let Some(&first_line) = seen.get(&key) {
+                return Err(Parser::error(
+                    at,
+                    TextProblem::DuplicateKey { key, first_line },
+                ));
+            }
+            seen.insert(key.clone(), at.line);
+            let (at, token) = self.next()?;
+            let value = match token {
+                Token::Equals => self.value()?,
+                Token::Open if depth >= MAX_DEPTH => {
+                    return Err(Parser::error(at, TextProblem::TooDeep))
+                }
+                Token::Open => Value::Section(self.entries(depth + 1)?),
+                other => return Err(Parser::expected(at, "'=' or '{' after a key", &other)),
+            };
+            section.entries.push((key, value));
+        }
+    }
+
+    /// The value after '='.
+    fn value(&mut self) -> Result<Value, TextError> {
+        let (at, token) = self.next()?;
+        if token != Token::OpenArray {
+            return Parser::scalar(at, token, "a value");
+        }
+        let mut items = Vec::new();
+        loop {
+            let (at, token) = self.next()?;
+            if token == Token::CloseArray {
+                return Ok(Value::Array(items));
+            }
+            self.count_value(at)?;
+            items.push(Parser::scalar(at, token, "a number, a string or ']'")?);
+            self.skip_space_and_comments();
+            if self.peek_byte() == Some(b',') {
+                self.bump();
+            }
+        }
+    }
+
+    fn scalar(at: Position, token: Token, expected: &'static str) -> Result<Value, TextError> {
+        match token {
+            Token::Str(s) => Ok(Value::Str(s)),
+            Token::Word(w) if w.first().is_some_and(|&b| b"+-.0123456789".contains(&b)) => {
+                number(w).ok_or_else(|| {
+                    Parser::error(
+                        at,
+                        TextProblem::BadNumber(String::from_utf8_lossy(w).into_owned()),
+                    )
+                })
+            }
+            other => Err(Parser::expected(at, expected, &other)),
+        }
+    }
+}
+
+/// An int or float word, or `None` when it is neither.
+fn number(word: &[u8]) -> Option<Value> {
+    let text = std::str::from_utf8(word).ok()?;
+    let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
+    let digits = unsigned.bytes().filter(u8::is_ascii_digit).count();
+    let dots = unsigned.bytes().filter(|&b| b == b'.').count();
+    if digits == 0 || digits + dots != unsigned.len() || dots > 1 {
+        return None;
+    }
+    if dots == 1 {
+        return Some(Value::Float(text.to_string()));
+    }
+    if unsigned.len() > 1 && unsigned.starts_with('0') {
+        return None;
+    }
+    text.parse().ok().map(Value::Int)
+}
+
+#[cfg(test)]
+#[path = "text_tests.rs"]
+mod tests;
