@@ -1,1 +1,523 @@
-//! (being written)
+//! What the disks hold: GPT partitions, LVM physical volumes and the volume groups they
+//! assemble into. Reading only; no decision about the root is made here.
+//!
+//! Order of work: every device is opened read-only; a whole device is read through its
+//! own GPT (a partition the kernel also exposes is then addressed through that partition
+//! device, one it does not expose as the whole device plus an offset); every partition,
+//! and every whole device without a GPT, is an *area* that may hold a PV. Each PV's
+//! metadata areas are read and checked; one VG's text found on several PVs is parsed
+//! once, and the copy with the highest seqno wins.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::devices::{BlockDevice, DeviceKind};
+use crate::dm_table::DevRef;
+use crate::gpt_table::{self, GptDisk, GptPartition};
+use crate::id::LvmId;
+use crate::layout::{Extent, Layout, LayoutReader, Mapping, SourceId};
+use crate::lvm::label::{self, PvLabel};
+use crate::lvm::mda;
+use crate::lvm::metadata::{self, LogicalVolume, SegmentKind, VolumeGroup};
+use crate::source::{FileSource, ReadAt, Slice};
+use crate::units::{Bytes, Sectors};
+
+/// A stretch of a device that may hold a PV or a filesystem: a GPT partition or a whole
+/// device without a partition table.
+#[derive(Clone, Debug)]
+pub struct Area {
+    pub source: SourceId,
+    pub start: Sectors,
+    pub len: Sectors,
+    /// `/dev/loop0`, `/dev/loop0 partition 2`, `/dev/vda2`.
+    pub name: String,
+    /// The disk (index into `Scan::disks`) and GPT entry this area comes from.
+    pub gpt: Option<(usize, GptPartition)>,
+}
+
+/// A device and what was seen on it.
+pub struct Disk {
+    pub source: SourceId,
+    pub gpt: Option<GptDisk>,
+}
+
+/// A PV found on an area.
+pub struct FoundPv {
+    pub area: usize,
+    pub label: PvLabel,
+    /// The VG this PV's own metadata describes (index into `Scan::vg_copies`).
+    pub copy: Option<usize>,
+}
+
+/// One assembled volume group.
+pub struct Vg {
+    pub vg: Arc<VolumeGroup>,
+    /// For each entry of `vg.pvs`: the PVs (indexes into `Scan::pvs`) that carry its UUID.
+    /// None found: missing. Several: a cloned disk.
+    pub pv_found: Vec<Vec<usize>>,
+    /// PVs whose own metadata is older than the winning copy.
+    pub stale: Vec<(usize, u64)>,
+}
+
+impl Vg {
+    pub fn missing_pvs(&self) -> Vec<LvmId> {
+        self.vg
+            .pvs
+            .iter()
+            .zip(&self.pv_found)
+            .filter(|(_, found)| found.is_empty())
+            .map(|(pv, _)| pv.id)
+            .collect()
+    }
+}
+
+/// Everything read from the disks.
+#[derive(Default)]
+pub struct Scan {
+    pub devices: Vec<BlockDevice>,
+    pub sources: Vec<Option<Arc<dyn ReadAt>>>,
+    pub disks: Vec<Disk>,
+    pub areas: Vec<Area>,
+    pub pvs: Vec<FoundPv>,
+    /// Parsed metadata texts, shared by the PVs that carry the same text.
+    pub vg_copies: Vec<Arc<VolumeGroup>>,
+    pub vgs: Vec<Vg>,
+    /// Things a person should know that do not stop the boot: a damaged metadata copy,
+    /// a stale PV, a device that could not be read.
+    pub warnings: Vec<String>,
+}
+
+/// Why a logical volume cannot be mapped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LvError {
+    Unsupported {
+        lv: String,
+        segment: usize,
+        kind: String,
+    },
+    MissingPv {
+        lv: String,
+        pv: LvmId,
+    },
+    ClonedPv {
+        lv: String,
+        pv: LvmId,
+        areas: Vec<String>,
+    },
+    Range {
+        lv: String,
+        why: String,
+    },
+}
+
+impl fmt::Display for LvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LvError::Unsupported { lv, segment, kind } => write!(
+                f,
+                "{lv} segment {segment} has type {kind}: not supported for a root volume \
+                 (only linear and striped are); convert it with lvconvert or use another LV"
+            ),
+            LvError::MissingPv { lv, pv } => write!(
+                f,
+                "{lv} needs PV {pv}, which is on none of the devices found; \
+                 check that the disk is attached (rootdelay= waits longer for it)"
+            ),
+            LvError::ClonedPv { lv, pv, areas } => write!(
+                f,
+                "{lv} needs PV {pv}, which is on several devices ({}): a cloned disk? \
+                 give one of them a new UUID with pvchange -u and vgimportclone",
+                areas.join(", ")
+            ),
+            LvError::Range { lv, why } => write!(f, "{lv}: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for LvError {}
+
+impl Scan {
+    /// Opens and reads every device. Nothing here fails the whole scan: a device that
+    /// cannot be read becomes a warning, since it may not be the one that matters.
+    pub fn read(devices: Vec<BlockDevice>) -> Scan {
+        let sources = devices
+            .iter()
+            .map(|d| FileSource::open(&d.path).map(|s| Arc::new(s) as Arc<dyn ReadAt>))
+            .collect::<Vec<_>>();
+        let mut scan = Scan {
+            devices,
+            ..Scan::default()
+        };
+        for (i, opened) in sources.into_iter().enumerate() {
+            match opened {
+                Ok(src) => scan.sources.push(Some(src)),
+                Err(e) => {
+                    let name = scan.devices[i].display_name();
+                    scan.warnings
+                        .push(format!("cannot open {name} read-only: {e}"));
+                    scan.sources.push(None);
+                }
+            }
+        }
+        scan.find_areas();
+        scan.find_pvs();
+        scan.assemble_vgs();
+        scan
+    }
+
+    /// A scan over sources already open (tests, fuzzing).
+    pub fn from_sources(devices: Vec<BlockDevice>, sources: Vec<Arc<dyn ReadAt>>) -> Scan {
+        let mut scan = Scan {
+            devices,
+            sources: sources.into_iter().map(Some).collect(),
+            ..Scan::default()
+        };
+        scan.find_areas();
+        scan.find_pvs();
+        scan.assemble_vgs();
+        scan
+    }
+
+    pub fn source(&self, id: SourceId) -> Option<&Arc<dyn ReadAt>> {
+        self.sources.get(id)?.as_ref()
+    }
+
+    /// How dm tables name a source.
+    pub fn dev_ref(&self, id: SourceId) -> DevRef {
+        self.devices
+            .get(id)
+            .map_or(DevRef::Name(format!("source{id}")), |d| d.dev_ref())
+    }
+
+    /// A reader for an area's bytes.
+    pub fn area_reader(&self, area: &Area) -> Option<Arc<dyn ReadAt>> {
+        let src = self.source(area.source)?.clone();
+        let start = area.start.to_bytes()?.0;
+        let len = area.len.to_bytes()?.0;
+        if start == 0 && len == src.len() {
+            return Some(src);
+        }
+        Some(Arc::new(Slice::new(area.name.clone(), src, start, len)?))
+    }
+
+    /// A reader for the bytes of a layout, under a name for messages.
+    pub fn layout_reader(&self, name: &str, layout: &Layout) -> LayoutReader {
+        let sources = self
+            .sources
+            .iter()
+            .map(|s| match s {
+                Some(s) => s.clone(),
+                None => Arc::new(crate::source::MemSource::new("(unreadable)", Vec::new()))
+                    as Arc<dyn ReadAt>,
+            })
+            .collect();
+        LayoutReader::new(name.to_string(), layout.clone(), sources)
+    }
+
+    fn find_areas(&mut self) {
+        let mut covered = vec![false; self.devices.len()];
+        for id in 0..self.devices.len() {
+            if matches!(self.devices[id].kind, DeviceKind::Partition { .. }) {
+                continue;
+            }
+            let Some(src) = self.source(id).cloned() else {
+                continue;
+            };
+            let dev = &self.devices[id];
+            let sector_size = Some(dev.sector_size);
+            match gpt_table::read_gpt(src.as_ref(), sector_size) {
+                Ok(Some(gpt)) => {
+                    let disk = self.disks.len();
+                    for part in &gpt.partitions {
+                        let area = self.partition_area(id, disk, part, &mut covered);
+                        self.areas.push(area);
+                    }
+                    self.disks.push(Disk {
+                        source: id,
+                        gpt: Some(gpt),
+                    });
+                }
+                Ok(None) => {
+                    self.disks.push(Disk {
+                        source: id,
+                        gpt: None,
+                    });
+                    self.areas.push(Area {
+                        source: id,
+                        start: Sectors(0),
+                        len: dev.size.to_sectors_floor(),
+                        name: dev.display_name(),
+                        gpt: None,
+                    });
+                }
+                Err(e) => {
+                    self.warnings.push(e.to_string());
+                    self.disks.push(Disk {
+                        source: id,
+                        gpt: None,
+                    });
+                }
+            }
+        }
+        // Partitions the kernel exposes that no GPT described (an MBR disk, say).
+        for (id, dev) in self.devices.iter().enumerate() {
+            if matches!(dev.kind, DeviceKind::Partition { .. })
+                && !covered[id]
+                && self.sources.get(id).is_some_and(Option::is_some)
+            {
+                self.areas.push(Area {
+                    source: id,
+                    start: Sectors(0),
+                    len: dev.size.to_sectors_floor(),
+                    name: dev.display_name(),
+                    gpt: None,
+                });
+            }
+        }
+    }
+
+    /// The area of a GPT partition: through the partition device when the kernel
+    /// exposes one at the same start, else the whole disk plus the partition's offset.
+    fn partition_area(
+        &self,
+        disk_id: SourceId,
+        disk: usize,
+        part: &GptPartition,
+        covered: &mut [bool],
+    ) -> Area {
+        let dev = &self.devices[disk_id];
+        let start = part.start.to_sectors_floor();
+        let len = part.size.to_sectors_floor();
+        let exposed = self.devices.iter().position(|d| match &d.kind {
+            DeviceKind::Partition {
+                parent, start: s, ..
+            } => *parent == dev.name && *s == start,
+            _ => false,
+        });
+        match exposed {
+            Some(pid) if self.source(pid).is_some() => {
+                covered[pid] = true;
+                Area {
+                    source: pid,
+                    start: Sectors(0),
+                    len,
+                    name: self.devices[pid].display_name(),
+                    gpt: Some((disk, part.clone())),
+                }
+            }
+            _ => Area {
+                source: disk_id,
+                start,
+                len,
+                name: format!("{} partition {}", dev.display_name(), part.number),
+                gpt: Some((disk, part.clone())),
+            },
+        }
+    }
+
+    fn find_pvs(&mut self) {
+        // One VG text usually sits on every PV of the VG: parse each distinct text once.
+        let mut parsed: HashMap<(u32, usize), Option<usize>> = HashMap::new();
+        for a in 0..self.areas.len() {
+            let Some(reader) = self.area_reader(&self.areas[a]) else {
+                continue;
+            };
+            let label = match label::read_label(reader.as_ref()) {
+                Ok(Some(label)) => label,
+                Ok(None) => continue,
+                Err(e) => {
+                    self.warnings.push(e.to_string());
+                    continue;
+                }
+            };
+            let mut best: Option<usize> = None;
+            for area in &label.metadata_areas {
+                let text = match mda::read_metadata_area(reader.as_ref(), area) {
+                    Ok(Some(text)) => text,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        self.warnings
+                            .push(format!("{e}; using the other metadata copies"));
+                        continue;
+                    }
+                };
+                let key = (text.checksum, text.text.len());
+                let copy = match parsed.get(&key) {
+                    Some(copy) => *copy,
+                    None => {
+                        let copy = match metadata::volume_group(&text.text) {
+                            Ok(vg) => {
+                                self.vg_copies.push(Arc::new(vg));
+                                Some(self.vg_copies.len() - 1)
+                            }
+                            Err(e) => {
+                                self.warnings.push(format!(
+                                    "bad LVM metadata on {} at offset {}: {e}",
+                                    reader.name(),
+                                    text.text_offset.0
+                                ));
+                                None
+                            }
+                        };
+                        parsed.insert(key, copy);
+                        copy
+                    }
+                };
+                if let Some(c) = copy {
+                    let newer =
+                        best.is_none_or(|b| self.vg_copies[c].seqno > self.vg_copies[b].seqno);
+                    if newer {
+                        best = Some(c);
+                    }
+                }
+            }
+            self.pvs.push(FoundPv {
+                area: a,
+                label,
+                copy: best,
+            });
+        }
+    }
+
+    fn assemble_vgs(&mut self) {
+        // The newest copy of each VG (by VG id) wins.
+        let mut newest: Vec<usize> = Vec::new();
+        for pv in &self.pvs {
+            let Some(c) = pv.copy else { continue };
+            let vg = &self.vg_copies[c];
+            match newest.iter_mut().find(|n| self.vg_copies[**n].id == vg.id) {
+                Some(n) if self.vg_copies[*n].seqno < vg.seqno => *n = c,
+                Some(_) => {}
+                None => newest.push(c),
+            }
+        }
+        for c in newest {
+            let vg = self.vg_copies[c].clone();
+            let pv_found = vg
+                .pvs
+                .iter()
+                .map(|entry| {
+                    (0..self.pvs.len())
+                        .filter(|&p| self.pvs[p].label.pv_uuid == entry.id)
+                        .collect()
+                })
+                .collect();
+            let mut stale = Vec::new();
+            for (p, pv) in self.pvs.iter().enumerate() {
+                if let Some(own) = pv.copy {
+                    let own = &self.vg_copies[own];
+                    if own.id == vg.id && own.seqno < vg.seqno {
+                        stale.push((p, own.seqno));
+                        self.warnings.push(format!(
+                            "PV {} on {} has old metadata of VG {} (seqno {} < {}): using the newer copy; \
+                             'vgck --updatemetadata {}' repairs it",
+                            pv.label.pv_uuid,
+                            self.areas[pv.area].name,
+                            vg.name,
+                            own.seqno,
+                            vg.seqno,
+                            vg.name
+                        ));
+                    }
+                }
+            }
+            self.vgs.push(Vg {
+                vg,
+                pv_found,
+                stale,
+            });
+        }
+        self.vgs
+            .sort_by(|a, b| a.vg.name.cmp(&b.vg.name).then(a.vg.id.cmp(&b.vg.id)));
+    }
+
+    /// The layout of a logical volume on the devices found.
+    pub fn lv_layout(&self, vg: &Vg, lv: &LogicalVolume) -> Result<Layout, LvError> {
+        let name = format!("{}/{}", vg.vg.name, lv.name);
+        let es = vg.vg.extent_size.0;
+        let range = |why: String| LvError::Range {
+            lv: name.clone(),
+            why,
+        };
+        // Where physical extent `pe` of the VG's PV number `pv` starts.
+        let pv_sector = |pv: usize, pe: u64| -> Result<(SourceId, Sectors), LvError> {
+            let entry = vg.vg.pvs.get(pv).ok_or_else(|| {
+                range(format!(
+                    "segment names PV #{pv}, which the VG does not list"
+                ))
+            })?;
+            let found = vg.pv_found.get(pv).map(Vec::as_slice).unwrap_or(&[]);
+            let p = match found {
+                [] => {
+                    return Err(LvError::MissingPv {
+                        lv: name.clone(),
+                        pv: entry.id,
+                    })
+                }
+                [p] => *p,
+                many => {
+                    return Err(LvError::ClonedPv {
+                        lv: name.clone(),
+                        pv: entry.id,
+                        areas: many
+                            .iter()
+                            .map(|&p| self.areas[self.pvs[p].area].name.clone())
+                            .collect(),
+                    })
+                }
+            };
+            let area = &self.areas[self.pvs[p].area];
+            let offset = pe
+                .checked_mul(es)
+                .and_then(|s| s.checked_add(entry.pe_start.0))
+                .and_then(|s| s.checked_add(area.start.0))
+                .ok_or_else(|| range(format!("extent {pe} overflows")))?;
+            Ok((area.source, Sectors(offset)))
+        };
+        let mut extents = Vec::with_capacity(lv.segments.len());
+        for (i, seg) in lv.segments.iter().enumerate() {
+            let start = seg.start_extent.checked_mul(es);
+            let len = seg.extent_count.checked_mul(es);
+            let (Some(start), Some(len)) = (start, len) else {
+                return Err(range(format!("segment {i} overflows")));
+            };
+            let mapping = match &seg.kind {
+                SegmentKind::Unsupported { type_name } => {
+                    return Err(LvError::Unsupported {
+                        lv: name.clone(),
+                        segment: i + 1,
+                        kind: type_name.clone(),
+                    })
+                }
+                SegmentKind::Striped {
+                    stripe_size,
+                    stripes,
+                } => match stripes.as_slice() {
+                    [one] => {
+                        let (source, offset) = pv_sector(one.pv, one.start_extent)?;
+                        Mapping::Linear { source, offset }
+                    }
+                    many => Mapping::Striped {
+                        chunk: *stripe_size,
+                        stripes: many
+                            .iter()
+                            .map(|s| pv_sector(s.pv, s.start_extent))
+                            .collect::<Result<_, _>>()?,
+                    },
+                },
+            };
+            extents.push(Extent {
+                start: Sectors(start),
+                len: Sectors(len),
+                mapping,
+            });
+        }
+        Ok(Layout { extents })
+    }
+
+    /// The size of an area in bytes.
+    pub fn area_size(&self, area: &Area) -> Bytes {
+        area.len.to_bytes().unwrap_or_default()
+    }
+}

@@ -160,9 +160,9 @@ impl ReadAt for Slice {
         self.len
     }
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        if !offset
+        if offset
             .checked_add(buf.len() as u64)
-            .is_some_and(|end| end <= self.len)
+            .is_none_or(|end| end > self.len)
         {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
@@ -210,7 +210,10 @@ mod tests {
     #[test]
     fn reads_are_bounded_and_named() {
         let src = MemSource::new("disk", (0..=255u8).collect());
-        assert_eq!(read_vec(&src, 250, 6).unwrap(), vec![250, 251, 252, 253, 254, 255]);
+        assert_eq!(
+            read_vec(&src, 250, 6).unwrap(),
+            vec![250, 251, 252, 253, 254, 255]
+        );
         let err = read_vec(&src, 250, 7).unwrap_err();
         assert_eq!(err.source, "disk");
         assert!(err.to_string().contains("offset 250"), "{err}");

@@ -1,1 +1,436 @@
-//! (being written)
+//! The planner: a pure function from the boot arguments and what the disks hold to the
+//! ordered steps of the boot. The boot carries the plan out; the dry run prints it.
+//!
+//! Several candidates: those that are the same verified image (same root hash, same
+//! verity parameters: an A/B pair updated with one bundle) are sorted by name (VG, then
+//! LV, then partition) and the first is booted; the others are listed. Candidates that
+//! differ are an error listing every one: verinit never picks silently.
+
+pub mod names;
+pub mod search;
+pub mod step;
+pub mod verity_setup;
+pub mod volume;
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::cmdline::{BootArgs, CorruptionMode};
+use crate::dm_table::{DevRef, TableLine, Target, VerityTarget};
+use crate::dps::Arch;
+use crate::id::{encode_hex, RootHash};
+use crate::plan::search::{Rejected, Search};
+use crate::plan::step::{Step, Wait};
+use crate::plan::verity_setup::Candidate;
+use crate::plan::volume::Device;
+use crate::scan::Scan;
+use crate::units::Sectors;
+
+/// Where the root is mounted before the switch.
+pub const NEW_ROOT: &str = "/sysroot";
+/// The init run when the command line gives no `init=`.
+pub const DEFAULT_INIT: &str = "/sbin/init";
+/// How long to wait for devices with neither `rootdelay=` nor `rootwait`.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+
+#[derive(Clone, Debug)]
+pub struct PlanOptions {
+    pub arch: Arch,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            arch: Arch::native(),
+        }
+    }
+}
+
+/// The ordered steps of a boot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+}
+
+/// Why there is no plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PlanError {
+    /// The command line asks for something verinit will not do.
+    Arguments(Vec<String>),
+    /// Nothing matched; devices may still appear.
+    NoMatch { wanted: String, hint: String },
+    /// A volume group lacks PVs; they may still appear.
+    MissingPvs { vg: String, pvs: Vec<String> },
+    /// Two devices carry one PV UUID.
+    ClonedPv { pv: String, devices: Vec<String> },
+    /// Several candidates that are not the same image.
+    Ambiguous { candidates: Vec<String> },
+    /// The chosen candidate cannot be turned into steps.
+    Unplannable(String),
+}
+
+impl PlanError {
+    /// Whether waiting for more devices could change the answer.
+    pub fn may_resolve_later(&self) -> bool {
+        matches!(
+            self,
+            PlanError::NoMatch { .. } | PlanError::MissingPvs { .. }
+        )
+    }
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanError::Arguments(list) => {
+                write!(f, "the kernel command line cannot be booted:")?;
+                for p in list {
+                    write!(f, "\n  - {p}")?;
+                }
+                Ok(())
+            }
+            PlanError::NoMatch { wanted, hint } => {
+                write!(f, "no volume matches {wanted}; {hint}")
+            }
+            PlanError::MissingPvs { vg, pvs } => write!(
+                f,
+                "volume group {vg} is missing PV {}; check that every disk of the VG is attached",
+                pvs.join(", ")
+            ),
+            PlanError::ClonedPv { pv, devices } => write!(
+                f,
+                "PV {pv} is on several devices: {}; a cloned disk? give the copy new UUIDs \
+                 (vgimportclone) or detach it",
+                devices.join(", ")
+            ),
+            PlanError::Ambiguous { candidates } => {
+                write!(
+                    f,
+                    "several volumes match and they are not the same image; refusing to pick one:"
+                )?;
+                for c in candidates {
+                    write!(f, "\n  - {c}")?;
+                }
+                write!(
+                    f,
+                    "\nname the one to boot on the kernel command line (root=)"
+                )
+            }
+            PlanError::Unplannable(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+/// All the planner found: what it looked at, the candidates, and the plan or the error.
+pub struct Outcome {
+    pub root_hash: Option<RootHash>,
+    pub candidates: Vec<Candidate>,
+    pub selected: Option<usize>,
+    pub rejected: Vec<Rejected>,
+    pub plan: Result<Plan, PlanError>,
+}
+
+/// Plans the boot.
+pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
+    let mut outcome = Outcome {
+        root_hash: args.root_hash.clone(),
+        candidates: Vec::new(),
+        selected: None,
+        rejected: Vec::new(),
+        plan: Err(PlanError::Unplannable(String::new())),
+    };
+    let problems = argument_problems(args);
+    let mut search = Search::new(scan, args, opts.arch);
+    let matches = search.find_data();
+    let Some(root_hash) = args.root_hash.clone() else {
+        outcome.rejected = search.rejected;
+        outcome.plan = Err(PlanError::Arguments(problems));
+        return outcome;
+    };
+    for m in &matches {
+        match verity_setup::candidate(&mut search, m, &root_hash) {
+            Ok(c) => outcome.candidates.push(c),
+            Err(reason) => search.rejected.push(Rejected {
+                label: m.data.label.clone(),
+                reason,
+            }),
+        }
+    }
+    outcome.rejected = std::mem::take(&mut search.rejected);
+    outcome
+        .candidates
+        .sort_by(|a, b| a.data.label.cmp(&b.data.label));
+    if !problems.is_empty() {
+        outcome.plan = Err(PlanError::Arguments(problems));
+        return outcome;
+    }
+    if let Some(err) = cloned_pv(scan) {
+        outcome.plan = Err(err);
+        return outcome;
+    }
+    outcome.plan = choose(&outcome.candidates, args, scan)
+        .map(|i| {
+            outcome.selected = Some(i);
+            build(&outcome.candidates[i], args, scan)
+        })
+        .and_then(|p| p);
+    if outcome.candidates.is_empty() {
+        if let Some(err) = missing_pvs(scan) {
+            outcome.plan = Err(err);
+        } else {
+            outcome.plan = Err(no_match(args, scan, &outcome.rejected));
+        }
+    }
+    outcome
+}
+
+fn argument_problems(args: &BootArgs) -> Vec<String> {
+    let mut p = Vec::new();
+    if args.read_write {
+        p.push("'rw': a dm-verity root is read-only; remove rw (or say ro)".to_string());
+    }
+    if args.verity == Some(false) {
+        p.push("'systemd.verity=0': verinit boots only verified roots".to_string());
+    }
+    if args.root_hash.is_none() {
+        p.push(
+            "no root hash: give roothash=<hex> or rd.ddi.roothash=<hex> (the boot loader's \
+             signed entry should carry it)"
+                .to_string(),
+        );
+    }
+    let o = &args.verity_options;
+    if o.fec_device.is_some() || o.fec_offset.is_some() || o.fec_roots.is_some() {
+        p.push("fec-device=/fec-offset=/fec-roots=: forward error correction is not supported yet; remove them".into());
+    }
+    if o.root_hash_signature.is_some() {
+        p.push("root-hash-signature=: signed root hashes are not supported yet; remove it".into());
+    }
+    p
+}
+
+fn cloned_pv(scan: &Scan) -> Option<PlanError> {
+    for vg in &scan.vgs {
+        for (entry, found) in vg.vg.pvs.iter().zip(&vg.pv_found) {
+            if found.len() > 1 {
+                return Some(PlanError::ClonedPv {
+                    pv: entry.id.to_string(),
+                    devices: found
+                        .iter()
+                        .map(|&p| scan.areas[scan.pvs[p].area].name.clone())
+                        .collect(),
+                });
+            }
+        }
+    }
+    None
+}
+
+fn missing_pvs(scan: &Scan) -> Option<PlanError> {
+    scan.vgs.iter().find_map(|vg| {
+        let missing = vg.missing_pvs();
+        (!missing.is_empty()).then(|| PlanError::MissingPvs {
+            vg: vg.vg.name.clone(),
+            pvs: missing.iter().map(ToString::to_string).collect(),
+        })
+    })
+}
+
+fn no_match(args: &BootArgs, scan: &Scan, rejected: &[Rejected]) -> PlanError {
+    let wanted = if let Some(d) = &args.verity_data {
+        format!("systemd.verity_root_data={d}")
+    } else if let Some(r) = &args.root {
+        format!("root={}", r.text)
+    } else if !args.lvm_lv.is_empty() {
+        let names: Vec<_> = args
+            .lvm_lv
+            .iter()
+            .map(|v| format!("rd.lvm.lv={v}"))
+            .collect();
+        names.join(" ")
+    } else {
+        match args
+            .root_hash
+            .as_ref()
+            .and_then(RootHash::data_partition_uuid)
+        {
+            Some(u) => format!("the root hash (a partition with UUID {u})"),
+            None => "the root hash".to_string(),
+        }
+    };
+    let mut lvs: Vec<String> = Vec::new();
+    for vg in &scan.vgs {
+        for lv in vg.vg.lvs.iter().filter(|l| l.visible) {
+            lvs.push(format!("{}/{} ({})", vg.vg.name, lv.name, lv.id));
+        }
+    }
+    let hint = if !rejected.is_empty() {
+        let why: Vec<_> = rejected
+            .iter()
+            .map(|r| format!("{}: {}", r.label, r.reason))
+            .collect();
+        format!("what came close: {}", why.join("; "))
+    } else if lvs.is_empty() {
+        format!(
+            "looked at {} devices and found no logical volumes; check root= and that the disk is attached",
+            scan.devices.len()
+        )
+    } else {
+        let shown = lvs.len().min(20);
+        format!(
+            "found {}{}: check root= on the kernel command line",
+            lvs[..shown].join(", "),
+            if lvs.len() > shown { ", ..." } else { "" }
+        )
+    };
+    PlanError::NoMatch { wanted, hint }
+}
+
+/// The candidate to boot: the first by name when all are the same image.
+fn choose(candidates: &[Candidate], _args: &BootArgs, _scan: &Scan) -> Result<usize, PlanError> {
+    let Some(first) = candidates.first() else {
+        return Err(PlanError::Unplannable("no candidates".into()));
+    };
+    let key = first.image_key();
+    if candidates.iter().all(|c| c.image_key() == key) {
+        return Ok(0);
+    }
+    Err(PlanError::Ambiguous {
+        candidates: candidates
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} ({}; {} data blocks of {}, {}{})",
+                    c.data.label,
+                    c.found_by,
+                    c.params.data_blocks,
+                    c.params.data_block_size,
+                    c.params.algorithm,
+                    c.signature.as_ref().map_or(String::new(), |(_, s)| format!(
+                        ", signed root hash {}",
+                        s.root_hash
+                    ))
+                )
+            })
+            .collect(),
+    })
+}
+
+fn verity_words(args: &BootArgs) -> Vec<String> {
+    let o = &args.verity_options;
+    let mut words = Vec::new();
+    match o.corruption {
+        Some(CorruptionMode::Ignore) => words.push("ignore_corruption"),
+        Some(CorruptionMode::Restart) => words.push("restart_on_corruption"),
+        Some(CorruptionMode::Panic) => words.push("panic_on_corruption"),
+        None => {}
+    }
+    if o.ignore_zero_blocks {
+        words.push("ignore_zero_blocks");
+    }
+    if o.check_at_most_once {
+        words.push("check_at_most_once");
+    }
+    words.into_iter().map(String::from).collect()
+}
+
+fn build(c: &Candidate, args: &BootArgs, scan: &Scan) -> Result<Plan, PlanError> {
+    let fstype = match (&args.fstype, &c.filesystem) {
+        (Some(t), _) => t.clone(),
+        (None, Some(fs)) => fs.kind.name().to_string(),
+        (None, None) => {
+            return Err(PlanError::Unplannable(format!(
+            "cannot tell the filesystem type of {} (not squashfs, erofs or ext4): give rootfstype=",
+            c.data.label
+        )))
+        }
+    };
+    let mut dm = Vec::new();
+    for vol in [&c.data, &c.hash] {
+        if let Device::Create { name, uuid } = &vol.device {
+            if dm
+                .iter()
+                .any(|s| matches!(s, Step::DmCreate { name: n, .. } if n == name))
+            {
+                continue;
+            }
+            dm.push(Step::DmCreate {
+                name: name.clone(),
+                uuid: uuid.clone(),
+                read_only: true,
+                table: vol.layout.table(&|id| scan.dev_ref(id)),
+            });
+        }
+    }
+    let p = &c.params;
+    let len = p
+        .data_blocks
+        .checked_mul(u64::from(p.data_block_size) / 512)
+        .ok_or_else(|| PlanError::Unplannable("data area size overflows".into()))?;
+    let mut id = [0u8; 16];
+    id.copy_from_slice(c.root_hash.0.get(..16).unwrap_or(&[0; 16]));
+    dm.push(Step::DmCreate {
+        name: names::VERITY_NAME.to_string(),
+        uuid: names::verity_uuid(&id),
+        read_only: true,
+        table: vec![TableLine {
+            start: Sectors(0),
+            len: Sectors(len),
+            target: Target::Verity(VerityTarget {
+                version: p.hash_type,
+                data_dev: c.data.dev_ref(),
+                hash_dev: c.hash.dev_ref(),
+                data_block_size: p.data_block_size,
+                hash_block_size: p.hash_block_size,
+                data_blocks: p.data_blocks,
+                hash_start_block: p.hash_start_block,
+                algorithm: p.algorithm.name().to_string(),
+                root_hash: c.root_hash.to_hex(),
+                salt: encode_hex(&p.salt),
+                options: verity_words(args),
+            }),
+        }],
+    });
+    let mut devices: Vec<DevRef> = Vec::new();
+    for s in &dm {
+        if let Step::DmCreate { table, .. } = s {
+            for d in table.iter().flat_map(TableLine::devices) {
+                if matches!(d, DevRef::Num(_)) && !devices.contains(d) {
+                    devices.push(d.clone());
+                }
+            }
+        }
+    }
+    let wait = match (args.rootdelay, args.rootwait) {
+        (Some(d), _) => Wait::For(d),
+        (None, true) => Wait::Forever,
+        (None, false) => Wait::For(DEFAULT_WAIT),
+    };
+    let mut steps = vec![
+        Step::LoadModules {
+            modules: vec!["dm-mod".into(), "dm-verity".into(), fstype.clone()],
+        },
+        Step::WaitForDevices { devices, wait },
+    ];
+    steps.extend(dm);
+    steps.push(Step::Mount {
+        source: DevRef::Name(names::VERITY_NAME.to_string()),
+        target: NEW_ROOT.to_string(),
+        fstype,
+        read_only: true,
+        data: args.flags.clone(),
+    });
+    steps.push(Step::SwitchRoot {
+        new_root: NEW_ROOT.to_string(),
+    });
+    steps.push(Step::Exec {
+        init: args
+            .init
+            .clone()
+            .unwrap_or_else(|| DEFAULT_INIT.to_string()),
+        args: args.init_args.clone(),
+    });
+    Ok(Plan { steps })
+}

@@ -1,0 +1,468 @@
+//! Finding the root: which volumes match the command line, and what each one holds.
+//!
+//! The volume comes from, in this order: `systemd.verity_root_data=`, `root=`,
+//! `rd.lvm.lv=` (each one named), and with none of these the Discoverable Partitions rule:
+//! every GPT partition, on a disk or inside a logical volume, whose UUID is the first half
+//! of the root hash. A logical volume that starts with a GPT is a disk image (DDI): its
+//! root partition is the one whose UUID is the first half of the root hash, else its only
+//! root partition for this architecture.
+
+use std::collections::HashMap;
+
+use crate::cmdline::{BootArgs, DeviceSpec, VgLv};
+use crate::dps::{self, Arch, DpsRole};
+use crate::gpt_table::GptDisk;
+use crate::id::{Guid, RootHash};
+use crate::plan::volume::{self, Origin, Volume};
+use crate::scan::Scan;
+
+/// A GPT and a volume for each of its partitions: a disk, or a disk image in an LV.
+#[derive(Clone)]
+pub struct Image {
+    /// `/dev/vda`, `vg0/root`.
+    pub label: String,
+    pub gpt: GptDisk,
+    /// One per `gpt.partitions` entry; `Err` says why that partition cannot be mapped.
+    pub partitions: Vec<Result<Volume, String>>,
+    /// The whole volume when the image is an LV.
+    pub lv: Option<Volume>,
+}
+
+impl Image {
+    fn by_uuid(&self, uuid: &Guid) -> Vec<&Volume> {
+        self.gpt
+            .partitions
+            .iter()
+            .zip(&self.partitions)
+            .filter(|(p, _)| p.part_guid == *uuid)
+            .filter_map(|(_, v)| v.as_ref().ok())
+            .collect()
+    }
+
+    fn by_role(&self, role: DpsRole, arch: Arch) -> Vec<&Volume> {
+        self.gpt
+            .partitions
+            .iter()
+            .zip(&self.partitions)
+            .filter(|(p, _)| dps::role_of(&p.type_guid, arch) == Some(role))
+            .filter_map(|(_, v)| v.as_ref().ok())
+            .collect()
+    }
+}
+
+/// A volume that matched the command line, and the image it sits in, if any.
+#[derive(Clone)]
+pub struct Match {
+    pub data: Volume,
+    pub image: Option<Image>,
+    /// Why it matched, for the report.
+    pub why: String,
+}
+
+/// Something looked at that did not become a candidate, and why.
+#[derive(Clone, Debug)]
+pub struct Rejected {
+    pub label: String,
+    pub reason: String,
+}
+
+pub struct Search<'a> {
+    pub scan: &'a Scan,
+    pub args: &'a BootArgs,
+    pub arch: Arch,
+    lv_images: HashMap<(usize, usize), Result<Option<Image>, String>>,
+    disk_images: Option<Vec<Image>>,
+    pub rejected: Vec<Rejected>,
+}
+
+impl<'a> Search<'a> {
+    pub fn new(scan: &'a Scan, args: &'a BootArgs, arch: Arch) -> Search<'a> {
+        Search {
+            scan,
+            args,
+            arch,
+            lv_images: HashMap::new(),
+            disk_images: None,
+            rejected: Vec::new(),
+        }
+    }
+
+    fn reject(&mut self, label: &str, reason: String) {
+        self.rejected.push(Rejected {
+            label: label.to_string(),
+            reason,
+        });
+    }
+
+    /// Every GPT disk, with a volume per partition.
+    fn disks(&mut self) -> Vec<Image> {
+        if let Some(d) = &self.disk_images {
+            return d.clone();
+        }
+        let scan = self.scan;
+        let mut images = Vec::new();
+        for (d, disk) in scan.disks.iter().enumerate() {
+            let Some(gpt) = &disk.gpt else { continue };
+            let partitions = gpt
+                .partitions
+                .iter()
+                .map(|p| {
+                    scan.areas
+                        .iter()
+                        .position(|a| matches!(&a.gpt, Some((dd, pp)) if *dd == d && pp.number == p.number))
+                        .and_then(|a| volume::area_volume(scan, a))
+                        .ok_or_else(|| format!("partition {} was not scanned", p.number))
+                })
+                .collect();
+            images.push(Image {
+                label: scan.devices[disk.source].display_name(),
+                gpt: gpt.clone(),
+                partitions,
+                lv: None,
+            });
+        }
+        self.disk_images = Some(images.clone());
+        images
+    }
+
+    /// The disk image inside an LV, if it starts with a GPT.
+    fn lv_image(&mut self, vg: usize, lv: usize) -> Result<Option<Image>, String> {
+        if let Some(cached) = self.lv_images.get(&(vg, lv)) {
+            return cached.clone();
+        }
+        let result = (|| {
+            let whole = volume::lv_volume(self.scan, vg, lv)?;
+            let Some(gpt) = volume::volume_gpt(self.scan, &whole)? else {
+                return Ok(None);
+            };
+            let partitions = gpt
+                .partitions
+                .iter()
+                .map(|p| volume::lv_partition_volume(&whole, p))
+                .collect();
+            Ok(Some(Image {
+                label: whole.label.clone(),
+                gpt,
+                partitions,
+                lv: Some(whole),
+            }))
+        })();
+        self.lv_images.insert((vg, lv), result.clone());
+        result
+    }
+
+    fn all_lvs(&self) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        for (g, vg) in self.scan.vgs.iter().enumerate() {
+            for (l, lv) in vg.vg.lvs.iter().enumerate() {
+                if lv.visible {
+                    out.push((g, l));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every GPT: on disks, and at the start of every visible LV that can be read.
+    fn all_images(&mut self) -> Vec<Image> {
+        let mut images = self.disks();
+        for (g, l) in self.all_lvs() {
+            if let Ok(Some(image)) = self.lv_image(g, l) {
+                images.push(image);
+            }
+        }
+        images
+    }
+
+    /// The volumes the command line points at as the root data.
+    pub fn find_data(&mut self) -> Vec<Match> {
+        let args = self.args;
+        if let Some(spec) = &args.verity_data {
+            return self.resolve(spec, false, "systemd.verity_root_data=");
+        }
+        if let Some(root) = &args.root {
+            return self.resolve(&root.spec, root.expect_ddi, "root=");
+        }
+        if !args.lvm_lv.is_empty() {
+            let mut out = Vec::new();
+            for vglv in &args.lvm_lv {
+                out.extend(self.resolve(&DeviceSpec::Lv(vglv.clone()), false, "rd.lvm.lv="));
+            }
+            return out;
+        }
+        let Some(hash) = &args.root_hash else {
+            return Vec::new();
+        };
+        let Some(uuid) = hash.data_partition_uuid() else {
+            return Vec::new();
+        };
+        self.partitions_where(
+            |image, p| {
+                image
+                    .gpt
+                    .partitions
+                    .get(p)
+                    .is_some_and(|e| e.part_guid == uuid)
+            },
+            &format!("partition UUID {uuid} is the first half of the root hash"),
+        )
+    }
+
+    /// Partitions of every image for which `pred(image, index)` holds.
+    fn partitions_where(&mut self, pred: impl Fn(&Image, usize) -> bool, why: &str) -> Vec<Match> {
+        let mut out = Vec::new();
+        for image in self.all_images() {
+            for (i, v) in image.partitions.iter().enumerate() {
+                if !pred(&image, i) {
+                    continue;
+                }
+                match v {
+                    Ok(v) => out.push(Match {
+                        data: v.clone(),
+                        image: Some(image.clone()),
+                        why: why.to_string(),
+                    }),
+                    Err(e) => {
+                        let label = format!("{} partition {}", image.label, i + 1);
+                        self.reject(&label, e.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The volumes a device spec names.
+    pub fn resolve(&mut self, spec: &DeviceSpec, expect_ddi: bool, option: &str) -> Vec<Match> {
+        let why = format!("{option}{spec}");
+        match spec {
+            DeviceSpec::PartUuid(uuid) => {
+                let uuid = *uuid;
+                self.partitions_where(
+                    |image, i| {
+                        image
+                            .gpt
+                            .partitions
+                            .get(i)
+                            .is_some_and(|p| p.part_guid == uuid)
+                    },
+                    &why,
+                )
+            }
+            DeviceSpec::PartLabel(label) => self.partitions_where(
+                |image, i| {
+                    image
+                        .gpt
+                        .partitions
+                        .get(i)
+                        .is_some_and(|p| p.name == *label)
+                },
+                &why,
+            ),
+            DeviceSpec::LvUuid(id) => {
+                let lvs: Vec<_> = self
+                    .all_lvs()
+                    .into_iter()
+                    .filter(|&(g, l)| self.scan.vgs[g].vg.lvs[l].id == *id)
+                    .collect();
+                self.lv_matches(lvs, expect_ddi, &why)
+            }
+            DeviceSpec::Lv(VgLv { vg, lv }) => {
+                let lvs: Vec<_> = self
+                    .scan
+                    .vgs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| g.vg.name == *vg)
+                    .flat_map(|(g, group)| {
+                        group
+                            .vg
+                            .lvs
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, l)| l.name == *lv)
+                            .map(move |(l, _)| (g, l))
+                    })
+                    .collect();
+                self.lv_matches(lvs, expect_ddi, &why)
+            }
+            DeviceSpec::DiskGuid(guid) => {
+                let mut out = Vec::new();
+                for image in self.all_images() {
+                    if image.gpt.disk_guid == *guid {
+                        out.extend(self.image_root(image, &why));
+                    }
+                }
+                out
+            }
+            DeviceSpec::KernelName(name) => self.kernel_name(name, &why),
+            DeviceSpec::FsUuid(_) | DeviceSpec::Label(_) => {
+                self.reject(
+                    &why,
+                    "UUID= and LABEL= name filesystems, which verinit does not read before \
+                     verity checks them; name the volume with PARTUUID=, PARTLABEL=, \
+                     /dev/<VG>/<LV> or the LV's UUID"
+                        .into(),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn lv_matches(&mut self, lvs: Vec<(usize, usize)>, expect_ddi: bool, why: &str) -> Vec<Match> {
+        let mut out = Vec::new();
+        for (g, l) in lvs {
+            let label = format!(
+                "{}/{}",
+                self.scan.vgs[g].vg.name, self.scan.vgs[g].vg.lvs[l].name
+            );
+            match self.lv_image(g, l) {
+                Err(e) => self.reject(&label, e),
+                Ok(Some(image)) => out.extend(self.image_root(image, why)),
+                Ok(None) if expect_ddi => self.reject(
+                    &label,
+                    "has no GPT at its start, but root=ddi: names a disk image".into(),
+                ),
+                Ok(None) => match volume::lv_volume(self.scan, g, l) {
+                    Ok(data) => out.push(Match {
+                        data,
+                        image: None,
+                        why: why.to_string(),
+                    }),
+                    Err(e) => self.reject(&label, e),
+                },
+            }
+        }
+        out
+    }
+
+    fn kernel_name(&mut self, name: &str, why: &str) -> Vec<Match> {
+        let scan = self.scan;
+        let Some(src) = scan.devices.iter().position(|d| d.name == name) else {
+            return Vec::new();
+        };
+        if let Some(image) = self
+            .disks()
+            .into_iter()
+            .find(|i| i.label == scan.devices[src].display_name())
+        {
+            return self.image_root(image, why);
+        }
+        scan.areas
+            .iter()
+            .position(|a| a.source == src && a.start.0 == 0)
+            .and_then(|a| volume::area_volume(scan, a))
+            .map(|data| Match {
+                data,
+                image: None,
+                why: why.to_string(),
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// The root partition of a disk image.
+    fn image_root(&mut self, image: Image, why: &str) -> Vec<Match> {
+        let by_uuid = self
+            .args
+            .root_hash
+            .as_ref()
+            .and_then(RootHash::data_partition_uuid)
+            .map(|u| image.by_uuid(&u))
+            .unwrap_or_default();
+        let chosen = match by_uuid.as_slice() {
+            [one] => Some((
+                (*one).clone(),
+                "its UUID is the first half of the root hash",
+            )),
+            _ => match image.by_role(DpsRole::Root, self.arch).as_slice() {
+                [one] => Some(((*one).clone(), "the image's only root partition")),
+                [] => {
+                    self.reject(
+                        &image.label,
+                        format!(
+                            "a disk image with no root partition for {} (type {})",
+                            self.arch.name(),
+                            dps::root_type(self.arch)
+                        ),
+                    );
+                    None
+                }
+                many => {
+                    let labels: Vec<_> = many.iter().map(|v| v.label.clone()).collect();
+                    self.reject(
+                        &image.label,
+                        format!(
+                            "a disk image with several root partitions ({}) and none whose UUID \
+                             is the first half of the root hash",
+                            labels.join(", ")
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        chosen
+            .map(|(data, how)| Match {
+                data,
+                why: format!("{why}: {} ({how})", image.label),
+                image: Some(image),
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// The hash partition of an image for a data partition: UUID = last half of the root
+    /// hash, else the image's only root-verity partition.
+    pub fn image_hash(&self, image: &Image) -> Option<(Volume, &'static str)> {
+        let by_uuid = self
+            .args
+            .root_hash
+            .as_ref()
+            .and_then(RootHash::hash_partition_uuid)
+            .map(|u| image.by_uuid(&u))
+            .unwrap_or_default();
+        if let [one] = by_uuid.as_slice() {
+            return Some(((*one).clone(), "its UUID is the last half of the root hash"));
+        }
+        match image.by_role(DpsRole::RootVerity, self.arch).as_slice() {
+            [one] => Some(((*one).clone(), "the image's only root-verity partition")),
+            _ => None,
+        }
+    }
+
+    /// The image's root-verity-sig partitions.
+    pub fn image_signatures(&self, image: &Image) -> Vec<Volume> {
+        image
+            .by_role(DpsRole::RootVeritySig, self.arch)
+            .into_iter()
+            .cloned()
+            .collect()
+    }
+
+    /// The LV next to a data LV that holds its hash tree: `<LV>-verity` or `<LV>_verity`
+    /// in the same VG.
+    pub fn sibling_hash_lv(&mut self, data: &Volume) -> Result<Option<Volume>, String> {
+        let Origin::Lv { vg, lv } = data.origin else {
+            return Ok(None);
+        };
+        let group = &self.scan.vgs[vg].vg;
+        let base = &group.lvs[lv].name;
+        let found: Vec<usize> = ["-verity", "_verity"]
+            .iter()
+            .filter_map(|suffix| {
+                let want = format!("{base}{suffix}");
+                group.lvs.iter().position(|l| l.name == want)
+            })
+            .collect();
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => volume::lv_volume(self.scan, vg, *one).map(Some),
+            _ => Err(format!(
+                "both {0}/{1}-verity and {0}/{1}_verity exist: name the hash volume with \
+                 systemd.verity_root_hash=",
+                group.name, base
+            )),
+        }
+    }
+}

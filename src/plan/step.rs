@@ -1,0 +1,203 @@
+//! The steps of a boot plan: values that print themselves as a person reads them and
+//! serialize to JSON for tools. The boot carries them out in order; the dry run prints.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::dm_table::{DevRef, TableLine};
+
+/// How long to wait for devices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    Forever,
+    For(Duration),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Load these kernel modules (with their dependencies), if the initramfs has them.
+    LoadModules { modules: Vec<String> },
+    /// Wait until these devices exist.
+    WaitForDevices { devices: Vec<DevRef>, wait: Wait },
+    /// Create a dm device and load its table, read-only, then resume it.
+    DmCreate {
+        name: String,
+        uuid: String,
+        read_only: bool,
+        table: Vec<TableLine>,
+    },
+    /// Mount the root.
+    Mount {
+        source: DevRef,
+        target: String,
+        fstype: String,
+        read_only: bool,
+        data: Option<String>,
+    },
+    /// Move /dev, /proc and /sys into the new root and make it `/`.
+    SwitchRoot { new_root: String },
+    /// Replace verinit with the real init.
+    Exec { init: String, args: Vec<String> },
+}
+
+impl Step {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::LoadModules { .. } => "load-modules",
+            Step::WaitForDevices { .. } => "wait-for-devices",
+            Step::DmCreate { .. } => "dm-create",
+            Step::Mount { .. } => "mount",
+            Step::SwitchRoot { .. } => "switch-root",
+            Step::Exec { .. } => "exec",
+        }
+    }
+
+    pub fn to_json(&self) -> Value {
+        let mut v = match self {
+            Step::LoadModules { modules } => json!({ "modules": modules }),
+            Step::WaitForDevices { devices, wait } => json!({
+                "devices": devices.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "timeout_ms": match wait {
+                    Wait::Forever => Value::Null,
+                    Wait::For(d) => json!(d.as_millis() as u64),
+                },
+            }),
+            Step::DmCreate {
+                name,
+                uuid,
+                read_only,
+                table,
+            } => json!({
+                "name": name,
+                "uuid": uuid,
+                "read_only": read_only,
+                "table": table.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            }),
+            Step::Mount {
+                source,
+                target,
+                fstype,
+                read_only,
+                data,
+            } => json!({
+                "source": source.to_string(),
+                "target": target,
+                "fstype": fstype,
+                "read_only": read_only,
+                "options": mount_options(*read_only, data.as_deref()),
+            }),
+            Step::SwitchRoot { new_root } => json!({ "new_root": new_root }),
+            Step::Exec { init, args } => json!({ "init": init, "args": args }),
+        };
+        v["kind"] = json!(self.kind());
+        v
+    }
+}
+
+/// The option string of a mount: `ro` or `rw`, then the root flags.
+pub fn mount_options(read_only: bool, data: Option<&str>) -> String {
+    let mode = if read_only { "ro" } else { "rw" };
+    match data {
+        Some(d) if !d.is_empty() => format!("{mode},{d}"),
+        _ => mode.to_string(),
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::LoadModules { modules } => write!(f, "load modules {}", modules.join(" ")),
+            Step::WaitForDevices { devices, wait } => {
+                let list: Vec<String> = devices.iter().map(ToString::to_string).collect();
+                write!(f, "wait for devices {}", list.join(" "))?;
+                match wait {
+                    Wait::Forever => write!(f, " (rootwait: no time limit)"),
+                    Wait::For(d) => write!(f, " (up to {} s)", d.as_secs()),
+                }
+            }
+            Step::DmCreate {
+                name,
+                uuid,
+                read_only,
+                table,
+            } => {
+                let mode = if *read_only {
+                    "read-only"
+                } else {
+                    "READ-WRITE"
+                };
+                write!(f, "dm create {name} uuid {uuid} {mode}")?;
+                for line in table {
+                    write!(f, "\n    {line}")?;
+                }
+                Ok(())
+            }
+            Step::Mount {
+                source,
+                target,
+                fstype,
+                read_only,
+                data,
+            } => {
+                let source = match source {
+                    DevRef::Name(n) => format!("/dev/mapper/{n}"),
+                    other => other.to_string(),
+                };
+                write!(
+                    f,
+                    "mount -t {fstype} -o {} {source} {target}",
+                    mount_options(*read_only, data.as_deref())
+                )
+            }
+            Step::SwitchRoot { new_root } => {
+                write!(
+                    f,
+                    "switch root to {new_root} (move /dev /proc /sys, pivot_root)"
+                )
+            }
+            Step::Exec { init, args } => {
+                write!(f, "exec {init}")?;
+                for a in args {
+                    write!(f, " {a}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_print_and_serialize() {
+        let step = Step::DmCreate {
+            name: "vg0-root".into(),
+            uuid: "LVM-x".into(),
+            read_only: true,
+            table: vec!["0 8 linear 7:0 2048".parse().unwrap()],
+        };
+        assert_eq!(
+            step.to_string(),
+            "dm create vg0-root uuid LVM-x read-only\n    0 8 linear 7:0 2048"
+        );
+        let j = step.to_json();
+        assert_eq!(j["kind"], "dm-create");
+        assert_eq!(j["table"][0], "0 8 linear 7:0 2048");
+        let mount = Step::Mount {
+            source: DevRef::Name("root".into()),
+            target: "/sysroot".into(),
+            fstype: "squashfs".into(),
+            read_only: true,
+            data: Some("noatime".into()),
+        };
+        assert_eq!(
+            mount.to_string(),
+            "mount -t squashfs -o ro,noatime /dev/mapper/root /sysroot"
+        );
+        assert_eq!(mount.to_json()["options"], "ro,noatime");
+    }
+}
