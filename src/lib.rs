@@ -7,6 +7,7 @@ pub mod cmdline;
 pub mod devices;
 pub mod dm_table;
 pub mod dps;
+pub mod dry_run;
 pub mod fs_probe;
 pub mod gpt_table;
 pub mod id;
