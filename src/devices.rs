@@ -74,7 +74,13 @@ pub struct DeviceError {
 
 impl fmt::Display for DeviceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot {} {}: {}", self.what, self.path.display(), self.cause)
+        write!(
+            f,
+            "cannot {} {}: {}",
+            self.what,
+            self.path.display(),
+            self.cause
+        )
     }
 }
 
@@ -91,7 +97,10 @@ fn is_skipped(name: &str) -> bool {
 /// Lists block devices from a sysfs `class/block` directory, sorted by device number.
 /// Entries that cannot be read are skipped (a device can vanish while we look), but a
 /// missing sysfs root is an error.
-pub fn from_sysfs(sys_class_block: &Path, dev_root: &Path) -> Result<Vec<BlockDevice>, DeviceError> {
+pub fn from_sysfs(
+    sys_class_block: &Path,
+    dev_root: &Path,
+) -> Result<Vec<BlockDevice>, DeviceError> {
     let entries = fs::read_dir(sys_class_block).map_err(|e| DeviceError {
         path: sys_class_block.to_path_buf(),
         what: "list block devices in",
@@ -169,8 +178,8 @@ fn from_path(path: &Path) -> Result<BlockDevice, DeviceError> {
                 major: rustix::fs::major(rdev),
                 minor: rustix::fs::minor(rdev),
             };
-            let sector_size =
-                rustix::fs::ioctl_blksszget(&file).map_err(|e| fail("get the sector size of", e.to_string()))?;
+            let sector_size = rustix::fs::ioctl_blksszget(&file)
+                .map_err(|e| fail("get the sector size of", e.to_string()))?;
             let size = device_size(&file).map_err(|e| fail("get the size of", e.to_string()))?;
             Ok(BlockDevice {
                 name,

@@ -242,7 +242,10 @@ impl FromStr for TableLine {
                         .map_err(|_| format!("option count '{count}' is not a number"))?;
                     v.options = w.by_ref().map(str::to_string).collect();
                     if v.options.len() != n {
-                        return Err(format!("{n} option words announced, {} given", v.options.len()));
+                        return Err(format!(
+                            "{n} option words announced, {} given",
+                            v.options.len()
+                        ));
                     }
                 }
                 Target::Verity(v)

@@ -31,7 +31,11 @@ pub struct IdError {
 
 impl fmt::Display for IdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "'{}' is not a valid {}: {}", self.text, self.kind, self.why)
+        write!(
+            f,
+            "'{}' is not a valid {}: {}",
+            self.text, self.kind, self.why
+        )
     }
 }
 
@@ -77,12 +81,18 @@ impl Guid {
         };
         let b = text.as_bytes();
         if b.len() != 36 {
-            return Err(err("expected 36 characters like 4f68bce3-e8cd-4db1-96e7-fbcaf984b709"));
+            return Err(err(
+                "expected 36 characters like 4f68bce3-e8cd-4db1-96e7-fbcaf984b709",
+            ));
         }
         for (i, &c) in b.iter().enumerate() {
             let dash = matches!(i, 8 | 13 | 18 | 23);
             if dash != (c == b'-') || (!dash && hex_value(c).is_none()) {
-                return Err(err(&format!("unexpected '{}' at position {}", c as char, i + 1)));
+                return Err(err(&format!(
+                    "unexpected '{}' at position {}",
+                    c as char,
+                    i + 1
+                )));
             }
         }
         let digits: String = text.chars().filter(|&c| c != '-').collect();
@@ -159,7 +169,10 @@ impl LvmId {
             _ => return Err(err("expected 32 characters, or 38 with dashes")),
         };
         if let Some(&c) = plain.iter().find(|&&c| !is_lvm_id_char(c)) {
-            return Err(err(&format!("'{}' is not one of 0-9 a-z A-Z ! #", c as char)));
+            return Err(err(&format!(
+                "'{}' is not one of 0-9 a-z A-Z ! #",
+                c as char
+            )));
         }
         let mut out = [0u8; 32];
         out.copy_from_slice(&plain);

@@ -228,9 +228,7 @@ impl Layout {
 
     /// Where logical sector `s` lives, and how many sectors from there are contiguous.
     fn locate(&self, s: u64) -> Option<(SourceId, u64, u64)> {
-        let i = self
-            .extents
-            .partition_point(|e| e.start.0 + e.len.0 <= s);
+        let i = self.extents.partition_point(|e| e.start.0 + e.len.0 <= s);
         let e = self.extents.get(i)?;
         let rel = s.checked_sub(e.start.0)?;
         let left = e.len.0.checked_sub(rel)?;
@@ -325,14 +323,32 @@ mod tests {
     #[test]
     fn linear_slices_merge() {
         let mut l = Layout::default();
-        l.push(Sectors(8), Mapping::Linear { source: 0, offset: Sectors(2048) });
-        l.push(Sectors(8), Mapping::Linear { source: 0, offset: Sectors(2056) });
-        l.push(Sectors(8), Mapping::Linear { source: 1, offset: Sectors(0) });
+        l.push(
+            Sectors(8),
+            Mapping::Linear {
+                source: 0,
+                offset: Sectors(2048),
+            },
+        );
+        l.push(
+            Sectors(8),
+            Mapping::Linear {
+                source: 0,
+                offset: Sectors(2056),
+            },
+        );
+        l.push(
+            Sectors(8),
+            Mapping::Linear {
+                source: 1,
+                offset: Sectors(0),
+            },
+        );
         assert_eq!(lines(&l), ["0 16 linear d0 2048", "16 8 linear d1 0"]);
-        assert_eq!(lines(&l.slice(Sectors(4), Sectors(16)).unwrap()), [
-            "0 12 linear d0 2052",
-            "12 4 linear d1 0"
-        ]);
+        assert_eq!(
+            lines(&l.slice(Sectors(4), Sectors(16)).unwrap()),
+            ["0 12 linear d0 2052", "12 4 linear d1 0"]
+        );
         assert!(l.slice(Sectors(20), Sectors(5)).is_err());
         assert!(l.slice(Sectors(u64::MAX), Sectors(2)).is_err());
         assert_eq!(l.sources(), [0, 1]);
@@ -342,24 +358,30 @@ mod tests {
     fn striped_slices_keep_whole_rows_striped() {
         let l = striped(2, 8, 64);
         // Row aligned: still one striped target, offsets advanced by whole rows.
-        assert_eq!(lines(&l.slice(Sectors(16), Sectors(32)).unwrap()), [
-            "0 32 striped 2 8 d0 108 d1 108"
-        ]);
+        assert_eq!(
+            lines(&l.slice(Sectors(16), Sectors(32)).unwrap()),
+            ["0 32 striped 2 8 d0 108 d1 108"]
+        );
         // Off the row: partial chunks become linear pieces around the striped middle.
-        assert_eq!(lines(&l.slice(Sectors(4), Sectors(40)).unwrap()), [
-            "0 4 linear d0 104",
-            "4 8 linear d1 100",
-            "12 16 striped 2 8 d0 108 d1 108",
-            "28 8 linear d0 116",
-            "36 4 linear d1 116"
-        ]);
+        assert_eq!(
+            lines(&l.slice(Sectors(4), Sectors(40)).unwrap()),
+            [
+                "0 4 linear d0 104",
+                "4 8 linear d1 100",
+                "12 16 striped 2 8 d0 108 d1 108",
+                "28 8 linear d0 116",
+                "36 4 linear d1 116"
+            ]
+        );
     }
 
     #[test]
     fn reader_follows_stripes_and_slices() {
         // Two sources whose byte at sector s, offset i is (source, s) so we can tell.
         let mk = |id: u8| -> Arc<dyn ReadAt> {
-            let bytes = (0..400u64 * 512).map(|b| id * 100 + (b / 512 % 97) as u8).collect();
+            let bytes = (0..400u64 * 512)
+                .map(|b| id * 100 + (b / 512 % 97) as u8)
+                .collect();
             Arc::new(MemSource::new(&format!("d{id}"), bytes))
         };
         let sources = vec![mk(0), mk(1)];
