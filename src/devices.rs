@@ -157,17 +157,19 @@ fn sysfs_device(dir: &Path, name: &str, dev_root: &Path) -> Option<BlockDevice> 
 }
 
 /// Describes the devices and image files named on the command line of a dry run.
+/// Paths are made absolute, so that tables name image files unambiguously.
 pub fn from_paths(paths: &[PathBuf]) -> Result<Vec<BlockDevice>, DeviceError> {
     paths.iter().map(|p| from_path(p)).collect()
 }
 
-fn from_path(path: &Path) -> Result<BlockDevice, DeviceError> {
+fn from_path(given: &Path) -> Result<BlockDevice, DeviceError> {
     use rustix::fs::FileType;
     let fail = |what, cause: String| DeviceError {
-        path: path.to_path_buf(),
+        path: given.to_path_buf(),
         what,
         cause,
     };
+    let path = &std::path::absolute(given).map_err(|e| fail("find", e.to_string()))?;
     let file = fs::File::open(path).map_err(|e| fail("open", e.to_string()))?;
     let stat = rustix::fs::fstat(&file).map_err(|e| fail("stat", e.to_string()))?;
     let name = path.display().to_string();

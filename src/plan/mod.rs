@@ -59,12 +59,19 @@ pub enum PlanError {
     Arguments(Vec<String>),
     /// Nothing matched; devices may still appear.
     NoMatch { wanted: String, hint: String },
+    /// Volumes matched, and none of them can be booted.
+    NoneBootable {
+        wanted: String,
+        reasons: Vec<String>,
+    },
     /// A volume group lacks PVs; they may still appear.
     MissingPvs { vg: String, pvs: Vec<String> },
     /// Two devices carry one PV UUID.
     ClonedPv { pv: String, devices: Vec<String> },
     /// Several candidates that are not the same image.
     Ambiguous { candidates: Vec<String> },
+    /// The hash tree found does not hash to the root hash from the command line.
+    WrongRootHash { volume: String, why: String },
     /// The chosen candidate cannot be turned into steps.
     Unplannable(String),
 }
@@ -92,6 +99,13 @@ impl fmt::Display for PlanError {
             PlanError::NoMatch { wanted, hint } => {
                 write!(f, "no volume matches {wanted}; {hint}")
             }
+            PlanError::NoneBootable { wanted, reasons } => {
+                write!(f, "found no bootable root for {wanted}:")?;
+                for r in reasons {
+                    write!(f, "\n  - {r}")?;
+                }
+                Ok(())
+            }
             PlanError::MissingPvs { vg, pvs } => write!(
                 f,
                 "volume group {vg} is missing PV {}; check that every disk of the VG is attached",
@@ -116,6 +130,11 @@ impl fmt::Display for PlanError {
                     "\nname the one to boot on the kernel command line (root=)"
                 )
             }
+            PlanError::WrongRootHash { volume, why } => write!(
+                f,
+                "refusing to mount {volume}: {why}; check that roothash= belongs to the image \
+                 installed there (was the volume updated without the boot entry?)"
+            ),
             PlanError::Unplannable(why) => f.write_str(why),
         }
     }
@@ -170,19 +189,25 @@ pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
         outcome.plan = Err(err);
         return outcome;
     }
-    outcome.plan = choose(&outcome.candidates, args, scan)
-        .map(|i| {
-            outcome.selected = Some(i);
-            build(&outcome.candidates[i], args, scan)
-        })
-        .and_then(|p| p);
     if outcome.candidates.is_empty() {
-        if let Some(err) = missing_pvs(scan) {
-            outcome.plan = Err(err);
-        } else {
-            outcome.plan = Err(no_match(args, scan, &outcome.rejected));
-        }
+        outcome.plan =
+            Err(missing_pvs(scan).unwrap_or_else(|| no_match(args, scan, &outcome.rejected)));
+        return outcome;
     }
+    let chosen = choose(&outcome.candidates).and_then(|i| {
+        let c = &outcome.candidates[i];
+        if let Err(why) = &c.root_check {
+            return Err(PlanError::WrongRootHash {
+                volume: c.data.label.clone(),
+                why: why.clone(),
+            });
+        }
+        Ok(i)
+    });
+    outcome.plan = chosen.and_then(|i| {
+        outcome.selected = Some(i);
+        build(&outcome.candidates[i], args, scan)
+    });
     outcome
 }
 
@@ -266,13 +291,16 @@ fn no_match(args: &BootArgs, scan: &Scan, rejected: &[Rejected]) -> PlanError {
             lvs.push(format!("{}/{} ({})", vg.vg.name, lv.name, lv.id));
         }
     }
-    let hint = if !rejected.is_empty() {
-        let why: Vec<_> = rejected
-            .iter()
-            .map(|r| format!("{}: {}", r.label, r.reason))
-            .collect();
-        format!("what came close: {}", why.join("; "))
-    } else if lvs.is_empty() {
+    if !rejected.is_empty() {
+        return PlanError::NoneBootable {
+            wanted,
+            reasons: rejected
+                .iter()
+                .map(|r| format!("{}: {}", r.label, r.reason))
+                .collect(),
+        };
+    }
+    let hint = if lvs.is_empty() {
         format!(
             "looked at {} devices and found no logical volumes; check root= and that the disk is attached",
             scan.devices.len()
@@ -289,7 +317,7 @@ fn no_match(args: &BootArgs, scan: &Scan, rejected: &[Rejected]) -> PlanError {
 }
 
 /// The candidate to boot: the first by name when all are the same image.
-fn choose(candidates: &[Candidate], _args: &BootArgs, _scan: &Scan) -> Result<usize, PlanError> {
+fn choose(candidates: &[Candidate]) -> Result<usize, PlanError> {
     let Some(first) = candidates.first() else {
         return Err(PlanError::Unplannable("no candidates".into()));
     };
@@ -301,13 +329,19 @@ fn choose(candidates: &[Candidate], _args: &BootArgs, _scan: &Scan) -> Result<us
         candidates: candidates
             .iter()
             .map(|c| {
+                let salt = encode_hex(&c.params.salt);
                 format!(
-                    "{} ({}; {} data blocks of {}, {}{})",
+                    "{} ({}; {} data blocks of {}, {}, salt {}, {}{})",
                     c.data.label,
                     c.found_by,
                     c.params.data_blocks,
                     c.params.data_block_size,
                     c.params.algorithm,
+                    if salt.is_empty() { "-" } else { &salt },
+                    match &c.root_check {
+                        Ok(()) => "the tree's top block matches the root hash".to_string(),
+                        Err(e) => format!("does NOT match the root hash: {e}"),
+                    },
                     c.signature.as_ref().map_or(String::new(), |(_, s)| format!(
                         ", signed root hash {}",
                         s.root_hash

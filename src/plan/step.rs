@@ -110,6 +110,9 @@ impl fmt::Display for Step {
         match self {
             Step::LoadModules { modules } => write!(f, "load modules {}", modules.join(" ")),
             Step::WaitForDevices { devices, wait } => {
+                if devices.is_empty() {
+                    return write!(f, "wait for devices: none (image files only)");
+                }
                 let list: Vec<String> = devices.iter().map(ToString::to_string).collect();
                 write!(f, "wait for devices {}", list.join(" "))?;
                 match wait {

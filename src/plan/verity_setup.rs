@@ -20,6 +20,7 @@ use crate::source::read_vec;
 use crate::verity::params::{hash_start_block, HashAlgorithm, VerityParams};
 use crate::verity::sig::{parse_signature, RootSignature};
 use crate::verity::superblock::read_superblock;
+use crate::verity::tree;
 
 /// A root that could be booted: data, hash tree and checked parameters.
 #[derive(Clone)]
@@ -35,6 +36,9 @@ pub struct Candidate {
     pub filesystem: Option<Filesystem>,
     pub found_by: String,
     pub hash_found_by: String,
+    /// Whether the top of the hash tree hashes to the root hash (one block read), and
+    /// if not, why.
+    pub root_check: Result<(), String>,
 }
 
 impl Candidate {
@@ -42,13 +46,14 @@ impl Candidate {
     pub fn image_key(&self) -> String {
         let p = &self.params;
         format!(
-            "{} {} {} {} {} {} {}",
+            "{} {} {} {} {} {} {} {}",
             self.root_hash,
             p.algorithm,
             p.data_block_size,
             p.hash_block_size,
             p.data_blocks,
             crate::id::encode_hex(&p.salt),
+            self.root_check.is_ok(),
             self.signature
                 .as_ref()
                 .map_or(String::new(), |(_, s)| s.root_hash.to_hex())
@@ -108,6 +113,13 @@ pub fn candidate(
             .map_err(|e| format!("{} with hash device {}: {e}", m.data.label, hash.label))?;
     }
 
+    let root_check = tree::check_root(
+        data_reader.as_ref(),
+        hash_reader.as_ref(),
+        &params,
+        root_hash,
+    )
+    .map_err(|e| e.to_string());
     let signature = match &m.image {
         Some(image) => signature(search, image, root_hash)?,
         None => None,
@@ -123,6 +135,7 @@ pub fn candidate(
         filesystem,
         found_by: m.why.clone(),
         hash_found_by,
+        root_check,
     })
 }
 

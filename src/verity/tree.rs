@@ -13,7 +13,7 @@ use std::fmt;
 use std::sync::atomic::AtomicU64;
 
 use super::level_check::{level_check, offset_of, thread_died, Problem, Progress, CHUNK};
-use super::params::{ParamsError, VerityParams};
+use super::params::{ParamsError, TreeLayout, VerityParams};
 use super::salted::{pack_digests, Salted};
 use crate::id::RootHash;
 use crate::source::{read_into, ReadAt, ReadError};
@@ -128,21 +128,12 @@ pub fn verify(
         report: progress,
     };
 
-    // The root: the digest of the top block, or of the only data block.
-    let (top_src, top_offset, top_len) = match layout.levels.last() {
-        Some(top) => (
-            hash,
-            offset_of(0, top.first_block, hbs).unwrap_or(u64::MAX),
-            hbs,
-        ),
-        None => (data, 0, params.data_block_size as usize),
-    };
-    let mut top = vec![0u8; top_len];
-    read_into(top_src, top_offset, &mut top)?;
-    let computed = RootHash(salted.digest(&top).as_slice().to_vec());
+    let (computed, top_len) = root_digest(data, hash, params, &layout, &salted)?;
     if &computed != root {
         return Err(VerifyError::RootMismatch {
-            device: top_src.name().to_string(),
+            device: if layout.levels.is_empty() { data } else { hash }
+                .name()
+                .to_string(),
             expected: root.clone(),
             computed,
         });
@@ -192,6 +183,54 @@ pub fn verify(
         hash_blocks: layout.total_blocks(),
         bytes_hashed: progress.total,
     })
+}
+
+/// Checks the one thing a root hash covers directly, in one block read: the digest of the
+/// top hash block (or of the only data block). Cheap enough for every boot; it catches a
+/// root hash that belongs to another image before anything is mounted. The rest of the
+/// tree is checked by the kernel on each read, or by [`verify`].
+pub fn check_root(
+    data: &dyn ReadAt,
+    hash: &dyn ReadAt,
+    params: &VerityParams,
+    root: &RootHash,
+) -> Result<(), VerifyError> {
+    params.check_sources(root, data, hash)?;
+    let layout = params.layout().ok_or(ParamsError::TreeTooLarge)?;
+    let salted = Salted::new(params.algorithm, &params.salt);
+    let (computed, _) = root_digest(data, hash, params, &layout, &salted)?;
+    if &computed != root {
+        return Err(VerifyError::RootMismatch {
+            device: if layout.levels.is_empty() { data } else { hash }
+                .name()
+                .to_string(),
+            expected: root.clone(),
+            computed,
+        });
+    }
+    Ok(())
+}
+
+/// The digest of the top block, or of the only data block, and that block's length.
+fn root_digest(
+    data: &dyn ReadAt,
+    hash: &dyn ReadAt,
+    params: &VerityParams,
+    layout: &TreeLayout,
+    salted: &Salted,
+) -> Result<(RootHash, usize), VerifyError> {
+    let hbs = params.hash_block_size as usize;
+    let (top_src, top_offset, top_len) = match layout.levels.last() {
+        Some(top) => (
+            hash,
+            offset_of(0, top.first_block, hbs).unwrap_or(u64::MAX),
+            hbs,
+        ),
+        None => (data, 0, params.data_block_size as usize),
+    };
+    let mut top = vec![0u8; top_len];
+    read_into(top_src, top_offset, &mut top)?;
+    Ok((RootHash(salted.digest(&top).as_slice().to_vec()), top_len))
 }
 
 /// Computes the root hash of `data` alone, as `veritysetup format` would, holding one
