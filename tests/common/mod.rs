@@ -269,6 +269,11 @@ pub fn dry_run(cmdline: &str, devices: &[String], verify: bool) -> DryRun {
     args.push("--cmdline".to_string());
     args.push(cmdline.to_string());
     args.extend(devices.iter().cloned());
+    dry_run_with(args)
+}
+
+/// The dry run with these arguments; its stdout must be one JSON object.
+pub fn dry_run_with(args: Vec<String>) -> DryRun {
     let out = run(Command::new(env!("CARGO_BIN_EXE_verinit")).args(&args));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
