@@ -393,6 +393,18 @@ pub fn to_json(text: &str, args: &BootArgs, scan: &Scan, outcome: &Outcome) -> V
                 "reason": c.found_by, "hash": c.hash.label, "hash_reason": c.hash_found_by,
                 "filesystem": c.filesystem.as_ref().map(|f| f.kind.name()),
                 "signature": c.signature.as_ref().map(|(p, _)| p.clone()),
+                "root_hash_matches": c.root_check.is_ok(),
+                "root_check_error": c.root_check.as_ref().err(),
+                "verity": {
+                    "algorithm": c.params.algorithm.name(),
+                    "data_block_size": c.params.data_block_size,
+                    "hash_block_size": c.params.hash_block_size,
+                    "data_blocks": c.params.data_blocks,
+                    "hash_start_block": c.params.hash_start_block,
+                    "salt": crate::id::encode_hex(&c.params.salt),
+                    "superblock": c.superblock,
+                    "hash_offset": c.hash_offset,
+                },
             })
         })
         .collect();
