@@ -77,7 +77,7 @@ impl Layout {
     pub fn len(&self) -> Sectors {
         self.extents
             .last()
-            .map_or(Sectors(0), |e| Sectors(e.start.0 + e.len.0))
+            .map_or(Sectors(0), |e| Sectors(e.start.0.saturating_add(e.len.0)))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -114,7 +114,7 @@ impl Layout {
         })?;
         let mut out = Layout::default();
         for e in &self.extents {
-            let (e_start, e_end) = (e.start.0, e.start.0 + e.len.0);
+            let (e_start, e_end) = (e.start.0, e.start.0.saturating_add(e.len.0));
             let (from, to) = (start.0.max(e_start), end.min(e_end));
             if from >= to {
                 continue;
@@ -131,7 +131,7 @@ impl Layout {
                 Sectors(len),
                 Mapping::Linear {
                     source: *source,
-                    offset: Sectors(offset.0 + skip),
+                    offset: Sectors(offset.0.saturating_add(skip)),
                 },
             ),
             Mapping::Striped { chunk, stripes } => {
@@ -139,23 +139,30 @@ impl Layout {
                 if n == 0 {
                     return;
                 }
-                let row = chunk * n;
-                let (mut pos, end) = (skip, skip + len);
+                let row = chunk.saturating_mul(n);
+                let (mut pos, end) = (skip, skip.saturating_add(len));
                 while pos < end {
                     if pos % row == 0 && end - pos >= row {
                         let rows = (end - pos) / row;
                         let first_row = pos / row;
                         self.push(
-                            Sectors(rows * row),
+                            Sectors(rows.saturating_mul(row)),
                             Mapping::Striped {
                                 chunk: Sectors(chunk),
                                 stripes: stripes
                                     .iter()
-                                    .map(|(s, o)| (*s, Sectors(o.0 + first_row * chunk)))
+                                    .map(|(s, o)| {
+                                        (
+                                            *s,
+                                            Sectors(
+                                                o.0.saturating_add(first_row.saturating_mul(chunk)),
+                                            ),
+                                        )
+                                    })
                                     .collect(),
                             },
                         );
-                        pos += rows * row;
+                        pos = pos.saturating_add(rows.saturating_mul(row));
                         continue;
                     }
                     let c = pos / chunk;
@@ -167,7 +174,7 @@ impl Layout {
                         Sectors(piece),
                         Mapping::Linear {
                             source,
-                            offset: Sectors(base.0 + (c / n) * chunk + pos % chunk),
+                            offset: Sectors(stripe_offset(base.0, c / n, chunk, pos % chunk)),
                         },
                     );
                     pos += piece;
@@ -193,8 +200,8 @@ impl Layout {
             Mapping::Linear { source, offset },
         ) = (self.extents.last_mut(), &mapping)
         {
-            if *last_src == *source && last_off.0 + last_len.0 == offset.0 {
-                last_len.0 += len.0;
+            if *last_src == *source && last_off.0.checked_add(last_len.0) == Some(offset.0) {
+                last_len.0 = last_len.0.saturating_add(len.0);
                 return;
             }
         }
@@ -228,21 +235,35 @@ impl Layout {
 
     /// Where logical sector `s` lives, and how many sectors from there are contiguous.
     fn locate(&self, s: u64) -> Option<(SourceId, u64, u64)> {
-        let i = self.extents.partition_point(|e| e.start.0 + e.len.0 <= s);
+        let i = self
+            .extents
+            .partition_point(|e| e.start.0.saturating_add(e.len.0) <= s);
         let e = self.extents.get(i)?;
         let rel = s.checked_sub(e.start.0)?;
         let left = e.len.0.checked_sub(rel)?;
         match &e.mapping {
-            Mapping::Linear { source, offset } => Some((*source, offset.0 + rel, left)),
+            Mapping::Linear { source, offset } => Some((*source, offset.0.checked_add(rel)?, left)),
             Mapping::Striped { chunk, stripes } => {
                 let (chunk, n) = (chunk.0.max(1), stripes.len() as u64);
                 let c = rel / chunk;
                 let (source, base) = stripes.get(usize::try_from(c.checked_rem(n)?).ok()?)?;
                 let run = (chunk - rel % chunk).min(left);
-                Some((*source, base.0 + (c / n) * chunk + rel % chunk, run))
+                Some((
+                    *source,
+                    stripe_offset(base.0, c / n, chunk, rel % chunk),
+                    run,
+                ))
             }
         }
     }
+}
+
+/// Where row `row` of a stripe starting at `base` puts sector `within` of its chunk.
+/// Saturates: a layout from a hostile disk then points past the device, and the read
+/// fails with an error naming it instead of wrapping around.
+fn stripe_offset(base: u64, row: u64, chunk: u64, within: u64) -> u64 {
+    base.saturating_add(row.saturating_mul(chunk))
+        .saturating_add(within)
 }
 
 /// Reads a layout's bytes from its sources: a logical volume seen from user space.

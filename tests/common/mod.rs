@@ -7,6 +7,9 @@
 //! binary, `verinit --dry-run --json --cmdline TEXT DEVICE...`; what its JSON must say is
 //! checked in `tests/dry_run_lvm.rs`.
 
+// Each test crate includes this module and uses a part of it.
+#![allow(dead_code)]
+
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
