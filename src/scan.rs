@@ -36,6 +36,19 @@ pub struct Area {
     pub gpt: Option<(usize, GptPartition)>,
 }
 
+impl Area {
+    /// All of a device, which has no partition table.
+    fn whole(source: SourceId, dev: &BlockDevice) -> Area {
+        Area {
+            source,
+            start: Sectors(0),
+            len: dev.size.to_sectors_floor(),
+            name: dev.display_name(),
+            gpt: None,
+        }
+    }
+}
+
 /// A device and what was seen on it.
 pub struct Disk {
     pub source: SourceId,
@@ -243,13 +256,7 @@ impl Scan {
                         source: id,
                         gpt: None,
                     });
-                    self.areas.push(Area {
-                        source: id,
-                        start: Sectors(0),
-                        len: dev.size.to_sectors_floor(),
-                        name: dev.display_name(),
-                        gpt: None,
-                    });
+                    self.areas.push(Area::whole(id, dev));
                 }
                 Err(e) => {
                     self.warnings.push(e.to_string());
@@ -266,13 +273,7 @@ impl Scan {
                 && !covered[id]
                 && self.sources.get(id).is_some_and(Option::is_some)
             {
-                self.areas.push(Area {
-                    source: id,
-                    start: Sectors(0),
-                    len: dev.size.to_sectors_floor(),
-                    name: dev.display_name(),
-                    gpt: None,
-                });
+                self.areas.push(Area::whole(id, dev));
             }
         }
     }

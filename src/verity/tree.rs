@@ -128,16 +128,7 @@ pub fn verify(
         report: progress,
     };
 
-    let (computed, top_len) = root_digest(data, hash, params, &layout, &salted)?;
-    if &computed != root {
-        return Err(VerifyError::RootMismatch {
-            device: if layout.levels.is_empty() { data } else { hash }
-                .name()
-                .to_string(),
-            expected: root.clone(),
-            computed,
-        });
-    }
+    let (computed, top_len) = check_top(data, hash, params, &layout, &salted, root)?;
     progress.add(top_len as u64);
 
     for level in (0..layout.levels.len()).rev() {
@@ -198,26 +189,19 @@ pub fn check_root(
     params.check_sources(root, data, hash)?;
     let layout = params.layout().ok_or(ParamsError::TreeTooLarge)?;
     let salted = Salted::new(params.algorithm, &params.salt);
-    let (computed, _) = root_digest(data, hash, params, &layout, &salted)?;
-    if &computed != root {
-        return Err(VerifyError::RootMismatch {
-            device: if layout.levels.is_empty() { data } else { hash }
-                .name()
-                .to_string(),
-            expected: root.clone(),
-            computed,
-        });
-    }
+    check_top(data, hash, params, &layout, &salted, root)?;
     Ok(())
 }
 
-/// The digest of the top block, or of the only data block, and that block's length.
-fn root_digest(
+/// Checks that the digest of the top block (or of the only data block) is `root`; returns
+/// it and that block's length.
+fn check_top(
     data: &dyn ReadAt,
     hash: &dyn ReadAt,
     params: &VerityParams,
     layout: &TreeLayout,
     salted: &Salted,
+    root: &RootHash,
 ) -> Result<(RootHash, usize), VerifyError> {
     let hbs = params.hash_block_size as usize;
     let (top_src, top_offset, top_len) = match layout.levels.last() {
@@ -230,7 +214,15 @@ fn root_digest(
     };
     let mut top = vec![0u8; top_len];
     read_into(top_src, top_offset, &mut top)?;
-    Ok((RootHash(salted.digest(&top).as_slice().to_vec()), top_len))
+    let computed = RootHash(salted.digest(&top).as_slice().to_vec());
+    if &computed != root {
+        return Err(VerifyError::RootMismatch {
+            device: top_src.name().to_string(),
+            expected: root.clone(),
+            computed,
+        });
+    }
+    Ok((computed, top_len))
 }
 
 /// Computes the root hash of `data` alone, as `veritysetup format` would, holding one
