@@ -5,6 +5,12 @@ TARGET    := x86_64-unknown-linux-musl
 BIN       := target/$(TARGET)/release/verinit
 CARGO     ?= cargo
 
+# The devicemapper crate generates its bindings with bindgen at build time. For the musl
+# target clang must be told where its own and the system's headers are.
+CLANG_INCLUDE := $(firstword $(wildcard /usr/lib/llvm-*/lib/clang/*/include))
+export BINDGEN_EXTRA_CLANG_ARGS_x86_64_unknown_linux_musl := -I$(CLANG_INCLUDE) -I/usr/include -I/usr/include/x86_64-linux-gnu
+export PKG_CONFIG_ALLOW_CROSS := 1
+
 .PHONY: all deps test unit lint bench clean
 
 all: $(BIN)

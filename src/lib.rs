@@ -2,6 +2,7 @@
 //! dm-verity on it and switches into it. Parse, plan, act: everything up to the `Plan`
 //! is pure and shared by the boot and `verinit --dry-run`.
 
+pub mod boot;
 pub mod cli;
 pub mod cmdline;
 pub mod devices;

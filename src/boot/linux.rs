@@ -1,0 +1,258 @@
+//! The real `System`: device-mapper through the devicemapper crate, mount(2),
+//! pivot_root(2), execve(2). Nothing here writes to a block device: every dm table is
+//! loaded read-only and roots are mounted read-only.
+
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use devicemapper::{DevId, DmFlags, DmName, DmOptions, DmUuid, DM};
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sys::stat::{mknod, Mode, SFlag};
+use nix::unistd::execve;
+
+use super::modules;
+use super::system::System;
+use crate::dm_table::{DevNum, TableLine};
+
+/// How long to wait for devtmpfs to make a node the kernel has announced.
+const NODE_WAIT: Duration = Duration::from_secs(2);
+
+#[derive(Default)]
+pub struct Linux {
+    dm: Option<DM>,
+}
+
+impl Linux {
+    fn dm(&mut self) -> Result<&DM, String> {
+        if self.dm.is_none() {
+            let dm = DM::new()
+                .map_err(|e| format!("cannot open /dev/mapper/control: {e} (is dm-mod loaded?)"))?;
+            self.dm = Some(dm);
+        }
+        self.dm
+            .as_ref()
+            .ok_or_else(|| "no device-mapper".to_string())
+    }
+}
+
+/// `/dev/<name>` for a device number, from sysfs's uevent; made with mknod when devtmpfs
+/// has not made it.
+pub fn device_node(dev: DevNum) -> Result<PathBuf, String> {
+    let uevent = format!("/sys/dev/block/{dev}/uevent");
+    let start = Instant::now();
+    loop {
+        let name = std::fs::read_to_string(&uevent).ok().and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("DEVNAME=").map(str::to_string))
+        });
+        if let Some(name) = name {
+            let path = Path::new("/dev").join(&name);
+            if path.exists() {
+                return Ok(path);
+            }
+            if start.elapsed() >= NODE_WAIT {
+                // devtmpfs normally makes it; without devtmpfs there is no one else to.
+                let devt = nix::sys::stat::makedev(u64::from(dev.major), u64::from(dev.minor));
+                mknod(&path, SFlag::S_IFBLK, Mode::from_bits_truncate(0o600), devt)
+                    .map_err(|e| format!("cannot make {}: {e}", path.display()))?;
+                return Ok(path);
+            }
+        } else if start.elapsed() >= NODE_WAIT {
+            return Err(format!("block device {dev} is not in sysfs ({uevent})"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+impl System for Linux {
+    fn has_module(&mut self, name: &str) -> bool {
+        let fs = std::fs::read_to_string("/proc/filesystems").unwrap_or_default();
+        modules::kernel_has(Path::new("/sys"), &fs, name)
+    }
+
+    fn device_ready(&mut self, dev: DevNum) -> Result<(), String> {
+        device_node(dev).map(|_| ())
+    }
+
+    fn dm_create(
+        &mut self,
+        name: &str,
+        uuid: &str,
+        read_only: bool,
+        table: &[TableLine],
+    ) -> Result<DevNum, String> {
+        let dm = self.dm()?;
+        let dm_name = DmName::new(name).map_err(|e| format!("bad dm name {name}: {e}"))?;
+        let dm_uuid = DmUuid::new(uuid).map_err(|e| format!("bad dm uuid {uuid}: {e}"))?;
+        let flags = if read_only {
+            DmFlags::DM_READONLY
+        } else {
+            DmFlags::empty()
+        };
+        dm.device_create(
+            dm_name,
+            Some(dm_uuid),
+            DmOptions::default().set_flags(flags),
+        )
+        .map_err(|e| format!("cannot create dm device {name}: {e}"))?;
+        let id = DevId::Name(dm_name);
+        let targets: Vec<(u64, u64, String, String)> = table
+            .iter()
+            .map(|l| (l.start.0, l.len.0, l.target_type().to_string(), l.params()))
+            .collect();
+        let loaded = dm
+            .table_load(&id, &targets, DmOptions::default().set_flags(flags))
+            .and_then(|_| dm.device_suspend(&id, DmOptions::default()));
+        match loaded {
+            Ok(info) => {
+                let d = info.device();
+                Ok(DevNum {
+                    major: d.major,
+                    minor: d.minor,
+                })
+            }
+            Err(e) => {
+                let _ = dm.device_remove(&id, DmOptions::default());
+                let lines: Vec<String> = table.iter().map(ToString::to_string).collect();
+                Err(format!(
+                    "the kernel refused the table of {name}: {e}\n  table: {}",
+                    lines.join("\n         ")
+                ))
+            }
+        }
+    }
+
+    fn mount(
+        &mut self,
+        dev: DevNum,
+        target: &str,
+        fstype: &str,
+        read_only: bool,
+        data: Option<&str>,
+    ) -> Result<(), String> {
+        let node = device_node(dev)?;
+        let _ = std::fs::create_dir_all(target);
+        let mut flags = MsFlags::empty();
+        if read_only {
+            flags |= MsFlags::MS_RDONLY;
+        }
+        mount(Some(&node), target, Some(fstype), flags, data).map_err(|e| {
+            format!(
+                "cannot mount {} ({dev}) on {target} as {fstype}: {e}",
+                node.display()
+            )
+        })
+    }
+
+    fn is_executable(&mut self, root: &str, path: &str) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        let full = Path::new(root).join(path.trim_start_matches('/'));
+        // Follow symlinks inside the new root, as exec will after the switch.
+        let resolved = resolve_in_root(Path::new(root), &full, 16);
+        resolved
+            .and_then(|p| std::fs::metadata(p).ok())
+            .is_some_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+
+    fn switch_root(&mut self, new_root: &str) -> Result<(), String> {
+        super::switch::switch_root(Path::new(new_root))
+    }
+
+    fn exec(&mut self, init: &str, args: &[String]) -> String {
+        let to_c = |s: &str| CString::new(s.as_bytes()).map_err(|_| format!("NUL in '{s}'"));
+        let argv: Result<Vec<CString>, String> = std::iter::once(init)
+            .chain(args.iter().map(String::as_str))
+            .map(to_c)
+            .collect();
+        let env: Result<Vec<CString>, String> = std::env::vars_os()
+            .map(|(k, v)| {
+                let mut kv = k.into_encoded_bytes();
+                kv.push(b'=');
+                kv.extend(v.into_encoded_bytes());
+                CString::new(kv).map_err(|_| "NUL in the environment".to_string())
+            })
+            .collect();
+        let (argv, env, path) = match (argv, env, to_c(init)) {
+            (Ok(a), Ok(e), Ok(p)) => (a, e, p),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return e,
+        };
+        match execve(&path, &argv, &env) {
+            Err(e) => format!("cannot execute {init}: {e}"),
+            Ok(never) => match never {},
+        }
+    }
+}
+
+/// `path` (inside `root`) with symlinks followed as if `root` were `/`.
+fn resolve_in_root(root: &Path, path: &Path, hops: u32) -> Option<PathBuf> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.file_type().is_symlink() {
+        return Some(path.to_path_buf());
+    }
+    if hops == 0 {
+        return None;
+    }
+    let target = std::fs::read_link(path).ok()?;
+    let next = if target.is_absolute() {
+        root.join(target.strip_prefix("/").ok()?)
+    } else {
+        path.parent()?.join(target)
+    };
+    resolve_in_root(root, &next, hops - 1)
+}
+
+/// Mounts the API filesystems the boot needs; one already mounted is fine.
+pub fn mount_api_filesystems() -> Vec<String> {
+    let mut problems = Vec::new();
+    for (source, target, fstype, flags, data) in [
+        (
+            "devtmpfs",
+            "/dev",
+            "devtmpfs",
+            MsFlags::MS_NOSUID,
+            Some("mode=0755"),
+        ),
+        (
+            "proc",
+            "/proc",
+            "proc",
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+            None,
+        ),
+        (
+            "sysfs",
+            "/sys",
+            "sysfs",
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+            None,
+        ),
+    ] {
+        let _ = std::fs::create_dir_all(target);
+        match mount(Some(source), target, Some(fstype), flags, data) {
+            Ok(()) | Err(nix::errno::Errno::EBUSY) => {}
+            Err(e) => problems.push(format!("cannot mount {fstype} on {target}: {e}")),
+        }
+    }
+    problems
+}
+
+/// Makes /dev/console this process's stdin, stdout and stderr.
+pub fn attach_console() -> Result<(), String> {
+    use std::os::fd::AsFd;
+    let console = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/console")
+        .map_err(|e| format!("cannot open /dev/console: {e}"))?;
+    let fd = console.as_fd();
+    nix::unistd::dup2_stdin(fd)
+        .and_then(|()| nix::unistd::dup2_stdout(fd))
+        .and_then(|()| nix::unistd::dup2_stderr(fd))
+        .map_err(|e| format!("cannot attach /dev/console: {e}"))
+}
+
+/// Unmounts what was mounted on a failed boot's way, so a reboot is clean. Best effort.
+pub fn unmount_quietly(target: &str) {
+    let _ = umount2(target, MntFlags::MNT_DETACH);
+}

@@ -1,0 +1,179 @@
+//! verinit as PID 1: mount the API filesystems, attach the console, parse the command
+//! line, load the initramfs's modules, wait for the devices while planning (the same
+//! planner as the dry run), carry the plan out, exec init. On any failure: one report
+//! (what was found, what failed, what to check), then the failure policy. PID 1 never
+//! returns.
+
+pub mod linux;
+pub mod log;
+pub mod modules;
+pub mod switch;
+pub mod system;
+pub mod wait;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use self::log::{ms, uptime, Log};
+use crate::cmdline::{self, BootArgs, FailurePolicy};
+use crate::dry_run;
+
+/// The pause before a reboot when the command line gives no `panic=` timeout.
+pub const DEFAULT_REBOOT_PAUSE: Duration = Duration::from_secs(10);
+
+/// Boots; never returns.
+pub fn run() -> ! {
+    let problems = linux::mount_api_filesystems();
+    let console = linux::attach_console();
+    let mut log = Log::open();
+    log.notice(&format!(
+        "verinit {} started at {:.3} s",
+        env!("CARGO_PKG_VERSION"),
+        uptime().as_secs_f64()
+    ));
+    for p in problems.iter().chain(console.as_ref().err()) {
+        log.warn(p);
+    }
+    log.refresh();
+
+    let text = match std::fs::read_to_string("/proc/cmdline") {
+        Ok(t) => t,
+        Err(e) => fail(
+            &mut log,
+            None,
+            None,
+            &format!("cannot read /proc/cmdline: {e}"),
+        ),
+    };
+    log.info(&format!("command line: {}", text.trim()));
+    let mut args = match cmdline::parse(&text) {
+        Ok(a) => a,
+        Err(errors) => {
+            let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            fail(&mut log, None, None, &list.join("\n"))
+        }
+    };
+    // What the kernel gave init: the words after `--` and any it did not know.
+    args.init_args = std::env::args().skip(1).collect();
+
+    let t = Instant::now();
+    let release = rustix::system::uname()
+        .release()
+        .to_string_lossy()
+        .into_owned();
+    match modules::load_all(&Path::new("/lib/modules").join(&release)) {
+        Ok(list) => {
+            let mut loaded = 0;
+            for (name, outcome) in &list {
+                match outcome {
+                    modules::Loaded::Loaded => loaded += 1,
+                    modules::Loaded::AlreadyLoaded => {}
+                    modules::Loaded::NoDevice => {
+                        log.info(&format!("module {name}: not for this machine (ENODEV)"))
+                    }
+                    modules::Loaded::Failed(why) => log.warn(&format!("module {name}: {why}")),
+                }
+            }
+            log.info(&format!(
+                "phase modules: loaded {loaded} of {} in {}",
+                list.len(),
+                ms(t.elapsed())
+            ));
+        }
+        Err(e) => log.warn(&e),
+    }
+
+    let t = Instant::now();
+    let found = wait::wait_for_root(&args, &mut log);
+    let plan = match &found.outcome.plan {
+        Ok(plan) => plan.clone(),
+        Err(e) => {
+            let report = dry_run::report(&text, &args, &found.scan, &found.outcome);
+            let why = if found.timed_out {
+                format!(
+                    "{e}\n(gave up waiting after {}; rootdelay= waits longer)",
+                    ms(t.elapsed())
+                )
+            } else {
+                e.to_string()
+            };
+            fail(&mut log, Some(&args), Some(&report), &why)
+        }
+    };
+    log.info(&format!("phase devices and plan: {}", ms(t.elapsed())));
+    if let Some(i) = found.outcome.selected {
+        if let Some(c) = found.outcome.candidates.get(i) {
+            log.notice(&format!("root: {} ({})", c.data.label, c.found_by));
+        }
+    }
+
+    let mut sys = linux::Linux::default();
+    let mut step_start = Instant::now();
+    let mut previous: Option<String> = None;
+    let err = system::execute(&plan, &mut sys, &mut |i, step| {
+        if let Some(p) = previous.take() {
+            log.info(&format!("  done in {}: {p}", ms(step_start.elapsed())));
+        }
+        step_start = Instant::now();
+        log.info(&format!("step {}: {step}", i + 1));
+        previous = Some(step.kind().to_string());
+    });
+    let report = dry_run::report(&text, &args, &found.scan, &found.outcome);
+    fail(&mut log, Some(&args), Some(&report), &err.to_string())
+}
+
+/// Prints the failure report and applies the failure policy. Never returns.
+fn fail(log: &mut Log, args: Option<&BootArgs>, found: Option<&str>, error: &str) -> ! {
+    if let Some(found) = found {
+        log.notice("what verinit found:");
+        for line in found.lines() {
+            log.notice(&format!("  {line}"));
+        }
+    }
+    log.err("boot failed:");
+    for line in error.lines() {
+        log.err(&format!("  {line}"));
+    }
+    let policy = args
+        .and_then(|a| a.emergency)
+        .unwrap_or(FailurePolicy::Reboot);
+    let pause = args
+        .and_then(|a| a.panic)
+        .filter(|&s| s > 0)
+        .map_or(DEFAULT_REBOOT_PAUSE, |s| {
+            Duration::from_secs(s.unsigned_abs())
+        });
+    apply_policy(log, policy, pause)
+}
+
+fn apply_policy(log: &mut Log, policy: FailurePolicy, pause: Duration) -> ! {
+    use nix::sys::reboot::{reboot, RebootMode};
+    let mode = match policy {
+        FailurePolicy::Reboot => {
+            log.err(&format!(
+                "failure policy: reboot in {} s (rd.emergency=poweroff|halt|panic to change)",
+                pause.as_secs()
+            ));
+            std::thread::sleep(pause);
+            RebootMode::RB_AUTOBOOT
+        }
+        FailurePolicy::Poweroff => {
+            log.err("failure policy: poweroff");
+            RebootMode::RB_POWER_OFF
+        }
+        FailurePolicy::Halt => {
+            log.err("failure policy: halt");
+            RebootMode::RB_HALT_SYSTEM
+        }
+        FailurePolicy::Panic => {
+            log.err("failure policy: panic (PID 1 exits; the kernel panics)");
+            std::process::exit(1);
+        }
+    };
+    nix::unistd::sync();
+    let Err(e) = reboot(mode);
+    log.err(&format!("reboot({mode:?}) failed: {e}; halting here"));
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}

@@ -1,0 +1,346 @@
+//! The thin layer that acts: one trait over the syscalls a boot makes, and the executor
+//! that carries out a `Plan` through it. The real implementation is in `linux.rs`; tests
+//! record the calls and compare them with the plan.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::dm_table::{DevNum, DevRef, TableLine, Target};
+use crate::plan::step::Step;
+use crate::plan::Plan;
+
+/// What the boot asks of the kernel. Errors are text naming the object and the cause.
+pub trait System {
+    /// Whether the kernel has this module, loaded or built in.
+    fn has_module(&mut self, name: &str) -> bool;
+    /// Whether a block device node is there to use (waits briefly if not).
+    fn device_ready(&mut self, dev: DevNum) -> Result<(), String>;
+    /// Creates a dm device, loads its table read-only and resumes it; returns its number.
+    fn dm_create(
+        &mut self,
+        name: &str,
+        uuid: &str,
+        read_only: bool,
+        table: &[TableLine],
+    ) -> Result<DevNum, String>;
+    /// Mounts block device `dev` on `target`.
+    fn mount(
+        &mut self,
+        dev: DevNum,
+        target: &str,
+        fstype: &str,
+        read_only: bool,
+        data: Option<&str>,
+    ) -> Result<(), String>;
+    /// Whether `path` inside `root` is a file init can be run from.
+    fn is_executable(&mut self, root: &str, path: &str) -> bool;
+    /// Moves /dev, /proc and /sys into `new_root`, frees the initramfs and makes
+    /// `new_root` the root.
+    fn switch_root(&mut self, new_root: &str) -> Result<(), String>;
+    /// Replaces this process with `init`; returns only on failure.
+    fn exec(&mut self, init: &str, args: &[String]) -> String;
+}
+
+/// The step that failed and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepError {
+    pub step: usize,
+    pub what: String,
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "step {} failed: {}", self.step + 1, self.what)
+    }
+}
+
+/// Replaces the names of dm devices created earlier by their numbers.
+fn resolve(line: &TableLine, created: &HashMap<String, DevNum>) -> Result<TableLine, String> {
+    let map = |d: &DevRef| -> Result<DevRef, String> {
+        match d {
+            DevRef::Num(n) => Ok(DevRef::Num(*n)),
+            DevRef::Name(n) => created
+                .get(n)
+                .map(|n| DevRef::Num(*n))
+                .ok_or_else(|| format!("table names dm device {n}, which no earlier step created")),
+            DevRef::Path(p) => Err(format!(
+                "table names the file {p}: only the dry run reads image files"
+            )),
+        }
+    };
+    let target = match &line.target {
+        Target::Linear { dev, offset } => Target::Linear {
+            dev: map(dev)?,
+            offset: *offset,
+        },
+        Target::Striped { chunk, stripes } => Target::Striped {
+            chunk: *chunk,
+            stripes: stripes
+                .iter()
+                .map(|(d, o)| Ok((map(d)?, *o)))
+                .collect::<Result<_, String>>()?,
+        },
+        Target::Verity(v) => {
+            let mut v = v.clone();
+            v.data_dev = map(&v.data_dev)?;
+            v.hash_dev = map(&v.hash_dev)?;
+            Target::Verity(v)
+        }
+    };
+    Ok(TableLine {
+        start: line.start,
+        len: line.len,
+        target,
+    })
+}
+
+/// Carries out a plan; `progress` hears of each step before it runs. Returns only on
+/// failure: the last step execs init.
+pub fn execute(
+    plan: &Plan,
+    sys: &mut dyn System,
+    progress: &mut dyn FnMut(usize, &Step),
+) -> StepError {
+    let mut created: HashMap<String, DevNum> = HashMap::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        progress(i, step);
+        let fail = |what: String| StepError { step: i, what };
+        let result: Result<(), String> = match step {
+            Step::LoadModules { modules } => {
+                let missing: Vec<&str> = modules
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|m| !sys.has_module(m))
+                    .collect();
+                if missing.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "kernel module {} is neither built in nor in the initramfs: add it \
+                         to the initramfs (or build it into the kernel)",
+                        missing.join(", ")
+                    ))
+                }
+            }
+            Step::WaitForDevices { devices, .. } => devices
+                .iter()
+                .filter_map(|d| match d {
+                    DevRef::Num(n) => Some(*n),
+                    _ => None,
+                })
+                .try_for_each(|n| sys.device_ready(n)),
+            Step::DmCreate {
+                name,
+                uuid,
+                read_only,
+                table,
+            } => table
+                .iter()
+                .map(|l| resolve(l, &created))
+                .collect::<Result<Vec<_>, _>>()
+                .and_then(|lines| sys.dm_create(name, uuid, *read_only, &lines))
+                .map(|dev| {
+                    created.insert(name.clone(), dev);
+                }),
+            Step::Mount {
+                source,
+                target,
+                fstype,
+                read_only,
+                data,
+            } => {
+                let dev = match source {
+                    DevRef::Num(n) => Ok(*n),
+                    DevRef::Name(n) => created
+                        .get(n)
+                        .copied()
+                        .ok_or_else(|| format!("mount source {n} was not created")),
+                    DevRef::Path(p) => Err(format!("cannot mount the file {p} at boot")),
+                };
+                dev.and_then(|d| sys.mount(d, target, fstype, *read_only, data.as_deref()))
+            }
+            Step::SwitchRoot { new_root: root } => {
+                // Check init is there while there is still a way back.
+                let init = plan.steps.iter().find_map(|s| match s {
+                    Step::Exec { init, .. } => Some(init.as_str()),
+                    _ => None,
+                });
+                match init {
+                    Some(init) if !sys.is_executable(root, init) => Err(format!(
+                        "{init} is not an executable file in the root filesystem: check init= \
+                         on the kernel command line"
+                    )),
+                    _ => sys.switch_root(root),
+                }
+            }
+            Step::Exec { init, args } => Err(sys.exec(init, args)),
+        };
+        if let Err(what) = result {
+            return fail(what);
+        }
+    }
+    StepError {
+        step: plan.steps.len(),
+        what: "the plan ended without exec".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records every call, and gives dm devices minors 0, 1, 2, ...
+    #[derive(Default)]
+    struct Recorder {
+        calls: Vec<String>,
+        missing_module: Option<String>,
+        fail_mount: bool,
+    }
+
+    impl System for Recorder {
+        fn has_module(&mut self, name: &str) -> bool {
+            self.missing_module.as_deref() != Some(name)
+        }
+        fn device_ready(&mut self, dev: DevNum) -> Result<(), String> {
+            self.calls.push(format!("ready {dev}"));
+            Ok(())
+        }
+        fn dm_create(
+            &mut self,
+            name: &str,
+            uuid: &str,
+            read_only: bool,
+            table: &[TableLine],
+        ) -> Result<DevNum, String> {
+            let minor = self.calls.iter().filter(|c| c.starts_with("dm")).count() as u32;
+            self.calls.push(format!("dm {name} {uuid} ro={read_only}"));
+            for l in table {
+                self.calls.push(format!("  {l}"));
+            }
+            Ok(DevNum { major: 253, minor })
+        }
+        fn mount(
+            &mut self,
+            dev: DevNum,
+            target: &str,
+            fstype: &str,
+            read_only: bool,
+            data: Option<&str>,
+        ) -> Result<(), String> {
+            self.calls.push(format!(
+                "mount {dev} {target} {fstype} ro={read_only} {data:?}"
+            ));
+            if self.fail_mount {
+                return Err("mount failed".into());
+            }
+            Ok(())
+        }
+        fn is_executable(&mut self, _root: &str, _path: &str) -> bool {
+            true
+        }
+        fn switch_root(&mut self, new_root: &str) -> Result<(), String> {
+            self.calls.push(format!("switch {new_root}"));
+            Ok(())
+        }
+        fn exec(&mut self, init: &str, args: &[String]) -> String {
+            self.calls.push(format!("exec {init} {args:?}"));
+            "recorded".into()
+        }
+    }
+
+    fn plan() -> Plan {
+        let t = |s: &str| -> TableLine { s.parse().unwrap() };
+        Plan {
+            steps: vec![
+                Step::LoadModules {
+                    modules: vec!["dm-mod".into(), "dm-verity".into()],
+                },
+                Step::WaitForDevices {
+                    devices: vec![DevRef::Num(DevNum {
+                        major: 254,
+                        minor: 0,
+                    })],
+                    wait: crate::plan::step::Wait::Forever,
+                },
+                Step::DmCreate {
+                    name: "vg0-root1".into(),
+                    uuid: "part1-LVM-x".into(),
+                    read_only: true,
+                    table: vec![t("0 8 linear 254:0 2048")],
+                },
+                Step::DmCreate {
+                    name: "vg0-root2".into(),
+                    uuid: "part2-LVM-x".into(),
+                    read_only: true,
+                    table: vec![t("0 8 linear 254:0 4096")],
+                },
+                Step::DmCreate {
+                    name: "root".into(),
+                    uuid: "CRYPT-VERITY-x-root".into(),
+                    read_only: true,
+                    table: vec![t(
+                        "0 8 verity 1 vg0-root1 vg0-root2 4096 4096 1 1 sha256 ab -",
+                    )],
+                },
+                Step::Mount {
+                    source: DevRef::Name("root".into()),
+                    target: "/sysroot".into(),
+                    fstype: "squashfs".into(),
+                    read_only: true,
+                    data: None,
+                },
+                Step::SwitchRoot {
+                    new_root: "/sysroot".into(),
+                },
+                Step::Exec {
+                    init: "/sbin/init".into(),
+                    args: vec!["single".into()],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn runs_the_plan_with_names_resolved() {
+        let mut rec = Recorder::default();
+        let mut seen = Vec::new();
+        let err = execute(&plan(), &mut rec, &mut |i, _| seen.push(i));
+        assert_eq!(err.what, "recorded");
+        assert_eq!(seen, (0..8).collect::<Vec<_>>());
+        assert_eq!(
+            rec.calls,
+            [
+                "ready 254:0",
+                "dm vg0-root1 part1-LVM-x ro=true",
+                "  0 8 linear 254:0 2048",
+                "dm vg0-root2 part2-LVM-x ro=true",
+                "  0 8 linear 254:0 4096",
+                "dm root CRYPT-VERITY-x-root ro=true",
+                "  0 8 verity 1 253:0 253:1 4096 4096 1 1 sha256 ab -",
+                "mount 253:2 /sysroot squashfs ro=true None",
+                "switch /sysroot",
+                "exec /sbin/init [\"single\"]",
+            ]
+        );
+    }
+
+    #[test]
+    fn stops_at_the_first_failure() {
+        let mut rec = Recorder {
+            missing_module: Some("dm-verity".into()),
+            ..Recorder::default()
+        };
+        let err = execute(&plan(), &mut rec, &mut |_, _| {});
+        assert_eq!(err.step, 0);
+        assert!(err.what.contains("dm-verity"), "{err}");
+        assert!(rec.calls.is_empty());
+
+        let mut rec = Recorder {
+            fail_mount: true,
+            ..Recorder::default()
+        };
+        let err = execute(&plan(), &mut rec, &mut |_, _| {});
+        assert_eq!(err.step, 5);
+        assert!(!rec.calls.iter().any(|c| c.starts_with("switch")));
+    }
+}

@@ -1,0 +1,101 @@
+//! Waiting for the root's devices: scan, plan, and while the answer may still change
+//! (nothing matches yet, a VG lacks a PV), scan again when the set of block devices
+//! changes, until the plan succeeds, fails for good, or time runs out. Devices that
+//! appear late (a slow controller, a disk hot-added) are found this way. Every few
+//! seconds it says what it is still waiting for.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::log::{ms, Log};
+use crate::cmdline::BootArgs;
+use crate::devices::{self, BlockDevice};
+use crate::plan::step::Wait;
+use crate::plan::{self, Outcome, PlanOptions, DEFAULT_WAIT};
+use crate::scan::Scan;
+
+/// How often sysfs is looked at.
+const POLL: Duration = Duration::from_millis(50);
+/// How often the log says what is still missing.
+const REMIND: Duration = Duration::from_secs(3);
+
+/// How long the command line says to wait.
+pub fn wait_limit(args: &BootArgs) -> Wait {
+    match (args.rootdelay, args.rootwait) {
+        (Some(d), _) => Wait::For(d),
+        (None, true) => Wait::Forever,
+        (None, false) => Wait::For(DEFAULT_WAIT),
+    }
+}
+
+/// What the disks held at the last look, and the planner's answer.
+pub struct Found {
+    pub scan: Scan,
+    pub outcome: Outcome,
+    /// Waited until the limit and the answer is still "not yet".
+    pub timed_out: bool,
+}
+
+fn fingerprint(devices: &[BlockDevice]) -> Vec<(String, u64)> {
+    devices.iter().map(|d| (d.name.clone(), d.size.0)).collect()
+}
+
+pub fn wait_for_root(args: &BootArgs, log: &mut Log) -> Found {
+    let limit = wait_limit(args);
+    let start = Instant::now();
+    let mut last_remind = start;
+    let mut last: Option<Vec<(String, u64)>> = None;
+    let mut found: Option<Found> = None;
+    loop {
+        let listed = devices::from_sysfs(Path::new("/sys/class/block"), Path::new("/dev"))
+            .unwrap_or_default();
+        let print = fingerprint(&listed);
+        if last.as_ref() != Some(&print) {
+            let t = Instant::now();
+            let scan = Scan::read(listed);
+            let outcome = plan::plan(args, &scan, &PlanOptions::default());
+            let names: Vec<&str> = print.iter().map(|(n, _)| n.as_str()).collect();
+            log.info(&format!(
+                "scanned {} block devices ({}) and planned in {}",
+                names.len(),
+                names.join(" "),
+                ms(t.elapsed())
+            ));
+            let waiting = matches!(&outcome.plan, Err(e) if e.may_resolve_later());
+            found = Some(Found {
+                scan,
+                outcome,
+                timed_out: false,
+            });
+            if !waiting {
+                break;
+            }
+            last = Some(print);
+        }
+        let waited = start.elapsed();
+        if let Wait::For(max) = limit {
+            if waited >= max {
+                if let Some(f) = found.as_mut() {
+                    f.timed_out = true;
+                }
+                break;
+            }
+        }
+        if last_remind.elapsed() >= REMIND {
+            last_remind = Instant::now();
+            if let Some(Err(e)) = found.as_ref().map(|f| &f.outcome.plan) {
+                let left = match limit {
+                    Wait::Forever => "rootwait: no time limit".to_string(),
+                    Wait::For(max) => format!("{} s left", max.saturating_sub(waited).as_secs()),
+                };
+                log.notice(&format!("still waiting ({left}): {e}"));
+            }
+        }
+        std::thread::sleep(POLL);
+    }
+    found.unwrap_or_else(|| Found {
+        scan: Scan::default(),
+        outcome: plan::plan(args, &Scan::default(), &PlanOptions::default()),
+        timed_out: true,
+    })
+}
