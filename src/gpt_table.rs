@@ -69,32 +69,7 @@ impl fmt::Display for GptError {
 
 impl std::error::Error for GptError {}
 
-const CRC_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xedb8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        table[i] = c;
-        i += 1;
-    }
-    table
-};
-
-/// CRC-32 (ISO-HDLC, as zlib): reflected, polynomial 0xEDB88320, init and final XOR !0.
-fn crc32(data: &[u8]) -> u32 {
-    !data.iter().fold(!0u32, |c, &b| {
-        CRC_TABLE[usize::from((c as u8) ^ b)] ^ (c >> 8)
-    })
-}
+use crate::crc32::crc32;
 
 fn le_u32(b: &[u8], at: usize) -> u32 {
     b.get(at..at + 4)

@@ -5,6 +5,7 @@
 pub mod boot;
 pub mod cli;
 pub mod cmdline;
+pub mod crc32;
 pub mod devices;
 pub mod dm_table;
 pub mod dps;

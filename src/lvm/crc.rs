@@ -5,34 +5,9 @@
 /// The initial value lvm2 uses for every checksum on disk.
 pub const INITIAL_CRC: u32 = 0xf597_a6cf;
 
-const POLYNOMIAL: u32 = 0xedb8_8320;
-
-/// One step per byte value, computed at compile time.
-const TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut n = 0;
-    while n < 256 {
-        let mut crc = n as u32;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ POLYNOMIAL
-            } else {
-                crc >> 1
-            };
-            bit += 1;
-        }
-        table[n] = crc;
-        n += 1;
-    }
-    table
-};
-
 /// Continues the checksum `initial` over `data`.
 pub fn calc_crc(initial: u32, data: &[u8]) -> u32 {
-    data.iter().fold(initial, |crc, &byte| {
-        TABLE[usize::from((crc as u8) ^ byte)] ^ (crc >> 8)
-    })
+    crate::crc32::update(initial, data)
 }
 
 #[cfg(test)]
@@ -46,7 +21,7 @@ mod tests {
             crc ^= u32::from(byte);
             for _ in 0..8 {
                 crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ POLYNOMIAL
+                    (crc >> 1) ^ crate::crc32::POLYNOMIAL
                 } else {
                     crc >> 1
                 };

@@ -7,12 +7,12 @@ use crate::lvm::text::{Section, Value};
 
 /// Typed access to one section's fields, with its path for errors.
 pub struct Fields<'a> {
-    section: &'a Section,
+    section: &'a Section<'a>,
     pub path: String,
 }
 
 impl<'a> Fields<'a> {
-    pub fn new(section: &'a Section, path: String) -> Fields<'a> {
+    pub fn new(section: &'a Section<'a>, path: String) -> Fields<'a> {
         Fields { section, path }
     }
 
@@ -27,13 +27,13 @@ impl<'a> Fields<'a> {
         &self,
         key: &'static str,
         expected: &'static str,
-    ) -> Result<&'a Value, MetadataError> {
+    ) -> Result<&'a Value<'a>, MetadataError> {
         self.section
             .get(key)
             .ok_or_else(|| self.fail(MetadataProblem::Missing { key, expected }))
     }
 
-    fn wrong(&self, key: &'static str, expected: &'static str, found: &Value) -> MetadataError {
+    fn wrong(&self, key: &'static str, expected: &'static str, found: &Value<'_>) -> MetadataError {
         self.fail(MetadataProblem::WrongType {
             key,
             expected,
@@ -80,7 +80,7 @@ impl<'a> Fields<'a> {
 
     pub fn string(&self, key: &'static str) -> Result<&'a str, MetadataError> {
         match self.required(key, "a string")? {
-            Value::Str(s) => Ok(s),
+            Value::Str(s) => Ok(s.as_ref()),
             other => Err(self.wrong(key, "a string", other)),
         }
     }
@@ -97,7 +97,7 @@ impl<'a> Fields<'a> {
         LvmId::parse(text).map_err(|e| self.fail(MetadataProblem::BadId(format!("id: {e}"))))
     }
 
-    pub fn array(&self, key: &'static str) -> Result<&'a [Value], MetadataError> {
+    pub fn array(&self, key: &'static str) -> Result<&'a [Value<'a>], MetadataError> {
         match self.required(key, "an array")? {
             Value::Array(a) => Ok(a),
             other => Err(self.wrong(key, "an array", other)),
@@ -113,13 +113,13 @@ impl<'a> Fields<'a> {
         self.array(key)?
             .iter()
             .map(|v| match v {
-                Value::Str(s) => Ok(s.clone()),
+                Value::Str(s) => Ok(s.to_string()),
                 other => Err(self.wrong(key, "an array of strings", other)),
             })
             .collect()
     }
 
-    pub fn subsection(&self, key: &'static str) -> Result<Option<&'a Section>, MetadataError> {
+    pub fn subsection(&self, key: &'static str) -> Result<Option<&'a Section<'a>>, MetadataError> {
         match self.section.get(key) {
             None => Ok(None),
             Some(Value::Section(s)) => Ok(Some(s)),
@@ -132,7 +132,7 @@ impl<'a> Fields<'a> {
         &self,
         what: &'static str,
         limit: usize,
-    ) -> Result<Vec<(&'a str, &'a Section)>, MetadataError> {
+    ) -> Result<Vec<(&'a str, &'a Section<'a>)>, MetadataError> {
         if self.section.entries.len() > limit {
             return Err(self.fail(MetadataProblem::TooMany { what, limit }));
         }
@@ -140,9 +140,9 @@ impl<'a> Fields<'a> {
             .entries
             .iter()
             .map(|(key, value)| match value {
-                Value::Section(s) => Ok((key.as_str(), s)),
+                Value::Section(s) => Ok((key.as_ref(), s)),
                 other => Err(self.fail(MetadataProblem::NotASection {
-                    key: key.clone(),
+                    key: key.to_string(),
                     found: other.kind(),
                 })),
             })

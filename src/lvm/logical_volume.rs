@@ -59,7 +59,7 @@ impl<'a> VgIndex<'a> {
 pub(super) fn read(
     vg: &str,
     name: &str,
-    section: &Section,
+    section: &Section<'_>,
     index: &VgIndex,
 ) -> Result<LogicalVolume, MetadataError> {
     let lv = Fields::new(section, format!("{vg}/logical_volumes/{name}"));
@@ -69,7 +69,7 @@ pub(super) fn read(
     let visible = status.iter().any(|w| w == "VISIBLE");
 
     let recorded = lv.u32("segment_count")?;
-    let sections: Vec<(&str, &Section)> = section.sections().collect();
+    let sections: Vec<(&str, &Section<'_>)> = section.sections().collect();
     if sections.len() > MAX_SEGMENTS {
         return Err(lv.fail(P::TooMany {
             what: "segments",
@@ -169,7 +169,7 @@ fn striped(seg: &Fields, extent_count: u64, index: &VgIndex) -> Result<SegmentKi
     let mut stripes = Vec::with_capacity(entries.len() / 2);
     for (stripe, pair) in entries.chunks_exact(2).enumerate() {
         let (name, start) = match pair {
-            [Value::Str(name), Value::Int(start)] => (name.as_str(), *start),
+            [Value::Str(name), Value::Int(start)] => (name.as_ref(), *start),
             _ => return Err(seg.fail(P::StripeEntry { stripe })),
         };
         let start_extent = u64::try_from(start)

@@ -106,7 +106,8 @@ impl LogicalVolume {
 
 /// Reads and checks the volume group described by `text`.
 pub fn volume_group(text: &[u8]) -> Result<VolumeGroup, MetadataError> {
-    let root = text::parse(text).map_err(|e| MetadataError {
+    let text = String::from_utf8_lossy(text);
+    let root = text::parse(&text).map_err(|e| MetadataError {
         path: String::new(),
         problem: MetadataProblem::Text(e),
     })?;
@@ -119,7 +120,7 @@ pub fn volume_group(text: &[u8]) -> Result<VolumeGroup, MetadataError> {
     if version != 1 {
         return Err(top.fail(MetadataProblem::Version(version)));
     }
-    let vgs: Vec<(&str, &Section)> = root.sections().collect();
+    let vgs: Vec<(&str, &Section<'_>)> = root.sections().collect();
     let (name, section) = match vgs.as_slice() {
         [] => return Err(top.fail(MetadataProblem::NoVolumeGroup)),
         [one] => *one,

@@ -17,6 +17,7 @@
 //! Nesting is limited to `MAX_DEPTH` and the whole text to `MAX_VALUES` entries and
 //! array elements.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -24,25 +25,29 @@ use std::fmt;
 pub const MAX_DEPTH: usize = 64;
 /// Most entries and array elements in one text.
 pub const MAX_VALUES: usize = 1 << 22;
+/// Up to this many keys, a section looks for a duplicate key by going through its entries.
+const LINEAR_KEYS: usize = 16;
 
-/// A section: its entries in the order of the text.
+/// A section: its entries in the order of the text. Keys and strings borrow from the
+/// text (a string with escapes is the only copy), so a parse allocates little and a big
+/// VG's metadata is quick to read and to drop.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Section {
-    pub entries: Vec<(String, Value)>,
+pub struct Section<'t> {
+    pub entries: Vec<(Cow<'t, str>, Value<'t>)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Value {
+pub enum Value<'t> {
     Int(i64),
     /// As written; LVM2 metadata has no floats that matter here.
-    Float(String),
-    Str(String),
+    Float(&'t str),
+    Str(Cow<'t, str>),
     /// Of scalars only.
-    Array(Vec<Value>),
-    Section(Section),
+    Array(Vec<Value<'t>>),
+    Section(Section<'t>),
 }
 
-impl Value {
+impl Value<'_> {
     /// What kind of value this is, for messages: "an integer", "a section", ...
     pub fn kind(&self) -> &'static str {
         match self {
@@ -55,8 +60,8 @@ impl Value {
     }
 }
 
-impl Section {
-    pub fn get(&self, key: &str) -> Option<&Value> {
+impl<'t> Section<'t> {
+    pub fn get(&self, key: &str) -> Option<&Value<'t>> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
@@ -74,14 +79,14 @@ impl Section {
         }
     }
 
-    pub fn get_array(&self, key: &str) -> Option<&[Value]> {
+    pub fn get_array(&self, key: &str) -> Option<&[Value<'t>]> {
         match self.get(key)? {
             Value::Array(a) => Some(a),
             _ => None,
         }
     }
 
-    pub fn get_section(&self, key: &str) -> Option<&Section> {
+    pub fn get_section(&self, key: &str) -> Option<&Section<'t>> {
         match self.get(key)? {
             Value::Section(s) => Some(s),
             _ => None,
@@ -89,9 +94,9 @@ impl Section {
     }
 
     /// The entries that are sections, in order.
-    pub fn sections(&self) -> impl Iterator<Item = (&str, &Section)> {
+    pub fn sections(&self) -> impl Iterator<Item = (&str, &Section<'t>)> {
         self.entries.iter().filter_map(|(k, v)| match v {
-            Value::Section(s) => Some((k.as_str(), s)),
+            Value::Section(s) => Some((k.as_ref(), s)),
             _ => None,
         })
     }
@@ -145,11 +150,13 @@ impl fmt::Display for TextError {
 
 impl std::error::Error for TextError {}
 
-/// Parses metadata text into its top-level section.
-pub fn parse(text: &[u8]) -> Result<Section, TextError> {
-    let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+/// Parses metadata text into its top-level section. A NUL ends the text. Callers with
+/// bytes turn them into text with `String::from_utf8_lossy` first.
+pub fn parse(text: &str) -> Result<Section<'_>, TextError> {
+    let end = text.find('\0').unwrap_or(text.len());
     let mut parser = Parser {
-        text: text.get(..end).unwrap_or_default(),
+        src: text.get(..end).unwrap_or_default(),
+        text: text.as_bytes().get(..end).unwrap_or_default(),
         pos: 0,
         line: 1,
         line_start: 0,
@@ -166,8 +173,8 @@ enum Token<'a> {
     CloseArray,
     Comma,
     Equals,
-    Str(String),
-    Word(&'a [u8]),
+    Str(Cow<'a, str>),
+    Word(&'a str),
     End,
 }
 
@@ -181,7 +188,7 @@ impl Token<'_> {
             Token::Comma => "','".into(),
             Token::Equals => "'='".into(),
             Token::Str(s) => format!("the string \"{}\"", s.escape_debug()),
-            Token::Word(w) => format!("'{}'", String::from_utf8_lossy(w)),
+            Token::Word(w) => format!("'{w}'"),
             Token::End => "the end of the text".into(),
         }
     }
@@ -195,6 +202,7 @@ struct Position {
 }
 
 struct Parser<'a> {
+    src: &'a str,
     text: &'a [u8],
     pos: usize,
     line: usize,
@@ -206,9 +214,17 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
-fn ends_word(b: u8) -> bool {
-    is_space(b) || b"#={}[],\"'".contains(&b)
-}
+/// Bytes that end a word: white space and punctuation.
+const ENDS_WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let stops = b" \t\n\r\x0b\x0c#={}[],\"'";
+    let mut i = 0;
+    while i < stops.len() {
+        t[stops[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 impl<'a> Parser<'a> {
     fn here(&self) -> Position {
@@ -250,17 +266,23 @@ impl<'a> Parser<'a> {
     }
 
     fn skip_space_and_comments(&mut self) {
-        while let Some(b) = self.peek_byte() {
-            if b == b'#' {
-                while self.peek_byte().is_some_and(|b| b != b'\n') {
-                    self.bump();
+        let mut p = self.pos;
+        loop {
+            match self.text.get(p) {
+                Some(b'\n') => {
+                    p += 1;
+                    self.line += 1;
+                    self.line_start = p;
                 }
-            } else if is_space(b) {
-                self.bump();
-            } else {
-                break;
+                Some(&b) if is_space(b) => p += 1,
+                Some(b'#') => {
+                    let rest = self.text.get(p..).unwrap_or_default();
+                    p += rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+                }
+                _ => break,
             }
         }
+        self.pos = p;
     }
 
     /// The next token and where it starts.
@@ -286,27 +308,44 @@ impl<'a> Parser<'a> {
         if b == b'"' || b == b'\'' {
             return self.string(b).map(|s| (at, Token::Str(s)));
         }
+        // A word has no newline, so no line to count.
         let start = self.pos;
-        while self.peek_byte().is_some_and(|b| !ends_word(b)) {
-            self.bump();
-        }
+        let rest = self.text.get(start..).unwrap_or_default();
+        let len = rest
+            .iter()
+            .position(|&b| ENDS_WORD[usize::from(b)])
+            .unwrap_or(rest.len());
+        self.pos = start + len;
+        // Words end at ASCII bytes, so the slice is on character boundaries.
         Ok((
             at,
-            Token::Word(self.text.get(start..self.pos).unwrap_or_default()),
+            Token::Word(self.src.get(start..self.pos).unwrap_or_default()),
         ))
     }
 
     /// A quoted string; the cursor is on the opening quote.
-    fn string(&mut self, quote: u8) -> Result<String, TextError> {
+    fn string(&mut self, quote: u8) -> Result<Cow<'a, str>, TextError> {
         let at = self.here();
         self.bump();
+        // Most strings have no escapes and no newlines: take them whole.
+        let rest = self.text.get(self.pos..).unwrap_or_default();
+        if let Some(len) = rest
+            .iter()
+            .position(|&b| b == quote || b == b'\\' || b == b'\n')
+        {
+            if rest.get(len) == Some(&quote) {
+                let s = self.src.get(self.pos..self.pos + len).unwrap_or_default();
+                self.pos += len + 1;
+                return Ok(Cow::Borrowed(s));
+            }
+        }
         let mut out = Vec::new();
         loop {
             match self.peek_byte() {
                 None => return Err(Parser::error(at, TextProblem::UnterminatedString)),
                 Some(b) if b == quote => {
                     self.bump();
-                    return Ok(String::from_utf8_lossy(&out).into_owned());
+                    return Ok(Cow::Owned(String::from_utf8_lossy(&out).into_owned()));
                 }
                 Some(b'\\') if quote == b'"' => {
                     self.bump();
@@ -334,15 +373,18 @@ impl<'a> Parser<'a> {
     }
 
     /// Entries up to the end of the text (depth 0) or a closing brace (deeper).
-    fn entries(&mut self, depth: usize) -> Result<Section, TextError> {
+    fn entries(&mut self, depth: usize) -> Result<Section<'a>, TextError> {
         let mut section = Section::default();
-        let mut seen: HashMap<String, usize> = HashMap::new();
+        // Duplicate keys: a linear look in small sections (nearly all of them), a map of
+        // the keys' lines once a section grows (the list of LVs, of PVs).
+        let mut lines: Vec<usize> = Vec::new();
+        let mut index: HashMap<Cow<'a, str>, usize> = HashMap::new();
         loop {
             let (at, token) = self.next()?;
             let key = match token {
                 Token::End if depth == 0 => return Ok(section),
                 Token::Close if depth > 0 => return Ok(section),
-                Token::Word(w) => String::from_utf8_lossy(w).into_owned(),
+                Token::Word(w) => Cow::Borrowed(w),
                 Token::Str(s) if !s.is_empty() => s,
                 other => {
                     let expected = if depth == 0 { "a key" } else { "a key or '}'" };
@@ -350,13 +392,35 @@ impl<'a> Parser<'a> {
                 }
             };
             self.count_value(at)?;
-            if let Some(&first_line) = seen.get(&key) {
+            let n = section.entries.len();
+            if n == LINEAR_KEYS {
+                index = (section.entries.iter().map(|(k, _)| k.clone()))
+                    .zip(lines.iter().copied())
+                    .collect();
+            }
+            let earlier = if n < LINEAR_KEYS {
+                section
+                    .entries
+                    .iter()
+                    .position(|(k, _)| *k == key)
+                    .and_then(|i| lines.get(i).copied())
+            } else {
+                index.get(&key).copied()
+            };
+            if let Some(first_line) = earlier {
                 return Err(Parser::error(
                     at,
-                    TextProblem::DuplicateKey { key, first_line },
+                    TextProblem::DuplicateKey {
+                        key: key.into_owned(),
+                        first_line,
+                    },
                 ));
             }
-            seen.insert(key.clone(), at.line);
+            if n >= LINEAR_KEYS {
+                index.insert(key.clone(), at.line);
+            } else {
+                lines.push(at.line);
+            }
             let (at, token) = self.next()?;
             let value = match token {
                 Token::Equals => self.value()?,
@@ -371,7 +435,7 @@ impl<'a> Parser<'a> {
     }
 
     /// The value after '='.
-    fn value(&mut self) -> Result<Value, TextError> {
+    fn value(&mut self) -> Result<Value<'a>, TextError> {
         let (at, token) = self.next()?;
         if token != Token::OpenArray {
             return Parser::scalar(at, token, "a value");
@@ -391,16 +455,19 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn scalar(at: Position, token: Token, expected: &'static str) -> Result<Value, TextError> {
+    fn scalar(
+        at: Position,
+        token: Token<'a>,
+        expected: &'static str,
+    ) -> Result<Value<'a>, TextError> {
         match token {
             Token::Str(s) => Ok(Value::Str(s)),
-            Token::Word(w) if w.first().is_some_and(|&b| b"+-.0123456789".contains(&b)) => {
-                number(w).ok_or_else(|| {
-                    Parser::error(
-                        at,
-                        TextProblem::BadNumber(String::from_utf8_lossy(w).into_owned()),
-                    )
-                })
+            Token::Word(w)
+                if w.as_bytes()
+                    .first()
+                    .is_some_and(|b| b"+-.0123456789".contains(b)) =>
+            {
+                number(w).ok_or_else(|| Parser::error(at, TextProblem::BadNumber(w.to_string())))
             }
             other => Err(Parser::expected(at, expected, &other)),
         }
@@ -408,8 +475,7 @@ impl<'a> Parser<'a> {
 }
 
 /// An int or float word, or `None` when it is neither.
-fn number(word: &[u8]) -> Option<Value> {
-    let text = std::str::from_utf8(word).ok()?;
+fn number(text: &str) -> Option<Value<'_>> {
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
     let digits = unsigned.bytes().filter(u8::is_ascii_digit).count();
     let dots = unsigned.bytes().filter(|&b| b == b'.').count();
@@ -417,7 +483,7 @@ fn number(word: &[u8]) -> Option<Value> {
         return None;
     }
     if dots == 1 {
-        return Some(Value::Float(text.to_string()));
+        return Some(Value::Float(text));
     }
     if unsigned.len() > 1 && unsigned.starts_with('0') {
         return None;

@@ -2,19 +2,27 @@
 
 use super::*;
 
-fn int(i: i64) -> Value {
+/// The parser on bytes, as `metadata::volume_group` calls it; the text is leaked so the
+/// parsed tree, which borrows it, can outlive the call (fine in a test).
+fn parse(bytes: &[u8]) -> Result<Section<'static>, TextError> {
+    let text: &'static str =
+        Box::leak(String::from_utf8_lossy(bytes).into_owned().into_boxed_str());
+    super::parse(text)
+}
+
+fn int(i: i64) -> Value<'static> {
     Value::Int(i)
 }
 
-fn s(text: &str) -> Value {
-    Value::Str(text.to_string())
+fn s(text: &'static str) -> Value<'static> {
+    Value::Str(Cow::Borrowed(text))
 }
 
-fn section(entries: Vec<(&str, Value)>) -> Section {
+fn section(entries: Vec<(&'static str, Value<'static>)>) -> Section<'static> {
     Section {
         entries: entries
             .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
+            .map(|(k, v)| (Cow::Borrowed(k), v))
             .collect(),
     }
 }
@@ -95,9 +103,9 @@ fn scalars() {
         ("+7", int(7)),
         ("9223372036854775807", int(i64::MAX)),
         ("-9223372036854775808", int(i64::MIN)),
-        ("1.5", Value::Float("1.5".into())),
-        (".5", Value::Float(".5".into())),
-        ("-5.", Value::Float("-5.".into())),
+        ("1.5", Value::Float("1.5")),
+        (".5", Value::Float(".5")),
+        ("-5.", Value::Float("-5.")),
         ("\"\"", s("")),
         (r#""a \"quoted\" \\ word""#, s(r#"a "quoted" \ word"#)),
         (r#""C:\dir""#, s(r"C:\dir")),
