@@ -35,3 +35,7 @@ bench: deps $(BIN)
 clean:
 	$(CARGO) clean
 	rm -rf build
+
+# Boot packaging (kernel, initramfs) and the test disk / QEMU demo.
+include mk/boot.mk
+include mk/disk.mk

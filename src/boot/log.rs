@@ -5,6 +5,10 @@
 //! to kmsg and prints it on the console itself only when the kernel will not, so each
 //! line reaches both once. Console lines carry the same `[seconds.micros]` monotonic
 //! timestamp the kernel's do.
+//!
+//! The kernel rate-limits user space's kmsg writes (10 lines per 5 s) unless
+//! `kernel.printk_devkmsg` is `on`; verinit turns it on while it runs and puts the old
+//! value back before init starts, so a boot's whole log, or a failure report, arrives.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -25,7 +29,11 @@ const MAX_LINE: usize = 900;
 pub struct Log {
     kmsg: Option<File>,
     console_level: u8,
+    /// The `printk_devkmsg` setting to restore, when verinit changed it.
+    devkmsg_was: Option<String>,
 }
+
+const DEVKMSG: &str = "/proc/sys/kernel/printk_devkmsg";
 
 /// Time since boot (CLOCK_MONOTONIC, the clock of the kernel's own timestamps).
 pub fn uptime() -> Duration {
@@ -45,6 +53,28 @@ impl Log {
         Log {
             kmsg,
             console_level,
+            devkmsg_was: None,
+        }
+    }
+
+    /// Lifts the kernel's rate limit on kmsg writes (needs /proc).
+    pub fn unlimit(&mut self) {
+        if self.devkmsg_was.is_some() {
+            return;
+        }
+        if let Ok(was) = std::fs::read_to_string(DEVKMSG) {
+            let was = was.trim().to_string();
+            // The kernel takes the word only with a newline after it.
+            if was == "ratelimit" && std::fs::write(DEVKMSG, "on\n").is_ok() {
+                self.devkmsg_was = Some(was);
+            }
+        }
+    }
+
+    /// Puts the kmsg rate limit back as it was, for init.
+    pub fn restore(&mut self) {
+        if let Some(was) = self.devkmsg_was.take() {
+            let _ = std::fs::write(DEVKMSG, format!("{was}\n"));
         }
     }
 
@@ -55,6 +85,7 @@ impl Log {
             self.kmsg = fresh.kmsg;
         }
         self.console_level = fresh.console_level;
+        self.unlimit();
     }
 
     pub fn log(&mut self, level: Level, msg: &str) {

@@ -26,11 +26,8 @@ pub fn run() -> ! {
     let problems = linux::mount_api_filesystems();
     let console = linux::attach_console();
     let mut log = Log::open();
-    log.notice(&format!(
-        "verinit {} started at {:.3} s",
-        env!("CARGO_PKG_VERSION"),
-        uptime().as_secs_f64()
-    ));
+    log.unlimit();
+    log.notice(&format!("verinit {} started", env!("CARGO_PKG_VERSION")));
     for p in problems.iter().chain(console.as_ref().err()) {
         log.warn(p);
     }
@@ -117,6 +114,13 @@ pub fn run() -> ! {
         step_start = Instant::now();
         log.info(&format!("step {}: {step}", i + 1));
         previous = Some(step.kind().to_string());
+        if matches!(step, crate::plan::step::Step::Exec { .. }) {
+            log.notice(&format!(
+                "handing over to init at {:.3} s",
+                uptime().as_secs_f64()
+            ));
+            log.restore();
+        }
     });
     let report = dry_run::report(&text, &args, &found.scan, &found.outcome);
     fail(&mut log, Some(&args), Some(&report), &err.to_string())
