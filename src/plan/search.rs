@@ -223,7 +223,8 @@ impl<'a> Search<'a> {
                         why: why.to_string(),
                     }),
                     Err(e) => {
-                        let label = format!("{} partition {}", image.label, i + 1);
+                        let number = image.gpt.partitions.get(i).map_or(0, |p| p.number);
+                        let label = format!("{} partition {number}", image.label);
                         self.reject(&label, e.clone());
                     }
                 }
