@@ -11,6 +11,7 @@ pub mod dm_table;
 pub mod dps;
 pub mod dry_run;
 pub mod fs_probe;
+pub mod fuzz_targets;
 pub mod gpt_table;
 pub mod id;
 pub mod layout;
