@@ -401,3 +401,28 @@ fn every_fixture_scenario_has_a_test() {
         "make-fixture's scenarios and this file's tests differ"
     );
 }
+
+/// systemd's habit: `root=/dev/mapper/root` names the verity device itself, with the
+/// volume given by `systemd.verity_root_data=`; the plan is the same as without it.
+#[test]
+fn needs_root_loop_root_is_dev_mapper_root() {
+    let fix = fixture("no-superblock");
+    let paths: Vec<String> = fix
+        .image_paths()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let plain = dry_run(&fix.cmdline(), &paths, false);
+    let with_root = dry_run(
+        &format!("root=/dev/mapper/root {}", fix.cmdline()),
+        &paths,
+        false,
+    );
+    assert_eq!(with_root.code, Some(0), "{}", with_root.describe());
+    assert_eq!(
+        with_root.json["plan"],
+        plain.json["plan"],
+        "{}",
+        with_root.describe()
+    );
+}

@@ -6,6 +6,7 @@
 //!          | "PARTLABEL=" text | "UUID=" text | "LABEL=" text
 //!          | "/dev/disk/by-partuuid/" guid | "/dev/disk/by-partlabel/" udev-text
 //!          | "/dev/disk/by-uuid/" udev-text | "/dev/disk/by-label/" udev-text
+//!          | "/dev/mapper/root"                      ; the verified root itself
 //!          | "/dev/mapper/" dm-name | "/dev/" vg "/" lv | "/dev/" kernel-name
 //!   root   = device | "ddi:lvm:" vg "/" lv | "ddi:GPTUUID=" guid
 //! udev-text is the link name udev makes: a byte it does not allow in a name is written
@@ -33,6 +34,9 @@ pub enum DeviceSpec {
     Label(String),
     /// A kernel device name such as `vda2`.
     KernelName(String),
+    /// `/dev/mapper/root`: the verified root that verinit (like systemd) creates itself.
+    /// As `root=` it names no volume; the volume comes from the other options.
+    VerityRoot,
 }
 
 /// The `root=` option.
@@ -149,6 +153,7 @@ fn dev_path(text: &str, rest: &str) -> Result<DeviceSpec, String> {
             "names a device in a way verinit does not resolve (by-id and by-path depend \
              on the hardware)",
         )),
+        ["mapper", "root"] => Ok(DeviceSpec::VerityRoot),
         ["mapper", name] => VgLv::from_dm_name(name).map(DeviceSpec::Lv),
         [name] => kernel_name(name),
         [vg, lv] if !DEV_DIRS.contains(vg) => VgLv::new(vg, lv).map(DeviceSpec::Lv),
@@ -222,6 +227,7 @@ impl fmt::Display for DeviceSpec {
             DeviceSpec::FsUuid(uuid) => write!(f, "UUID={uuid}"),
             DeviceSpec::Label(label) => write!(f, "LABEL={label}"),
             DeviceSpec::KernelName(name) => write!(f, "/dev/{name}"),
+            DeviceSpec::VerityRoot => write!(f, "/dev/mapper/root"),
         }
     }
 }

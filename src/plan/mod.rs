@@ -15,7 +15,7 @@ pub mod volume;
 use std::fmt;
 use std::time::Duration;
 
-use crate::cmdline::{BootArgs, CorruptionMode};
+use crate::cmdline::{BootArgs, CorruptionMode, DeviceSpec};
 use crate::dm_table::{DevRef, TableLine, Target, VerityTarget};
 use crate::dps::Arch;
 use crate::id::{encode_hex, RootHash};
@@ -266,7 +266,11 @@ fn missing_pvs(scan: &Scan) -> Option<PlanError> {
 fn no_match(args: &BootArgs, scan: &Scan, rejected: &[Rejected]) -> PlanError {
     let wanted = if let Some(d) = &args.verity_data {
         format!("systemd.verity_root_data={d}")
-    } else if let Some(r) = &args.root {
+    } else if let Some(r) = args
+        .root
+        .as_ref()
+        .filter(|r| r.spec != DeviceSpec::VerityRoot)
+    {
         format!("root={}", r.text)
     } else if !args.lvm_lv.is_empty() {
         let names: Vec<_> = args

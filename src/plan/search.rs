@@ -180,7 +180,12 @@ impl<'a> Search<'a> {
         if let Some(spec) = &args.verity_data {
             return self.resolve(spec, false, "systemd.verity_root_data=");
         }
-        if let Some(root) = &args.root {
+        // `root=/dev/mapper/root` names the verity device itself, not a volume.
+        if let Some(root) = args
+            .root
+            .as_ref()
+            .filter(|r| r.spec != DeviceSpec::VerityRoot)
+        {
             return self.resolve(&root.spec, root.expect_ddi, "root=");
         }
         if !args.lvm_lv.is_empty() {
@@ -297,6 +302,14 @@ impl<'a> Search<'a> {
                 out
             }
             DeviceSpec::KernelName(name) => self.kernel_name(name, &why),
+            DeviceSpec::VerityRoot => {
+                self.reject(
+                    &why,
+                    "/dev/mapper/root is the verified root verinit creates, not a volume it reads"
+                        .into(),
+                );
+                Vec::new()
+            }
             DeviceSpec::FsUuid(_) | DeviceSpec::Label(_) => {
                 self.reject(
                     &why,
