@@ -68,7 +68,8 @@ pub fn device_node(dev: DevNum) -> Result<PathBuf, String> {
 impl System for Linux {
     fn has_module(&mut self, name: &str) -> bool {
         let fs = std::fs::read_to_string("/proc/filesystems").unwrap_or_default();
-        modules::kernel_has(Path::new("/sys"), &fs, name)
+        let crypto = std::fs::read_to_string("/proc/crypto").unwrap_or_default();
+        modules::kernel_has(Path::new("/sys"), &fs, &crypto, name)
     }
 
     fn device_ready(&mut self, dev: DevNum) -> Result<(), String> {

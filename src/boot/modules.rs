@@ -191,8 +191,16 @@ fn load_one(path: &PathBuf) -> Loaded {
 
 /// Whether the kernel has a module, loaded or built in: `/sys/module/<name>` exists for
 /// every loaded module and for built-in ones with parameters. Filesystems are looked up
-/// in /proc/filesystems, which also knows built-in ones without parameters.
-pub fn kernel_has(sys: &Path, proc_filesystems: &str, name: &str) -> bool {
+/// in /proc/filesystems, which also knows built-in ones without parameters, and
+/// `crypto-<algorithm>` (the kernel's own alias for whatever provides an algorithm) in
+/// /proc/crypto.
+pub fn kernel_has(sys: &Path, proc_filesystems: &str, proc_crypto: &str, name: &str) -> bool {
+    if let Some(alg) = name.strip_prefix("crypto-") {
+        return proc_crypto.lines().any(|l| {
+            l.split_once(':')
+                .is_some_and(|(k, v)| k.trim() == "name" && v.trim() == alg)
+        });
+    }
     let name = name.replace('-', "_");
     if sys.join("module").join(&name).exists() {
         return true;
@@ -275,9 +283,14 @@ kernel/drivers/virtio/virtio.ko: kernel/drivers/virtio/virtio_ring.ko
         assert_eq!(module_name("kernel/fs/erofs/erofs.ko.xz"), "erofs");
         assert_eq!(module_name("virtio_pci.ko"), "virtio_pci");
         let fs = "nodev\tsysfs\n\tsquashfs\nnodev\ttmpfs\n";
+        let crypto =
+            "name         : sha256\ndriver       : sha256-generic\nmodule       : kernel\n";
         let sys = Path::new("/nonexistent");
-        assert!(kernel_has(sys, fs, "squashfs"));
-        assert!(!kernel_has(sys, fs, "erofs"));
-        assert!(!kernel_has(sys, fs, "dm-verity"));
+        assert!(kernel_has(sys, fs, crypto, "squashfs"));
+        assert!(!kernel_has(sys, fs, crypto, "erofs"));
+        assert!(!kernel_has(sys, fs, crypto, "dm-verity"));
+        assert!(kernel_has(sys, fs, crypto, "crypto-sha256"));
+        assert!(!kernel_has(sys, fs, crypto, "crypto-sha512"));
+        assert!(!kernel_has(sys, fs, crypto, "crypto-sha256-generic"));
     }
 }

@@ -448,7 +448,12 @@ fn build(c: &Candidate, args: &BootArgs, scan: &Scan) -> Result<Plan, PlanError>
     };
     let mut steps = vec![
         Step::LoadModules {
-            modules: vec!["dm-mod".into(), "dm-verity".into(), fstype.clone()],
+            modules: vec![
+                "dm-mod".into(),
+                "dm-verity".into(),
+                format!("crypto-{}", p.algorithm.name()),
+                fstype.clone(),
+            ],
         },
         Step::WaitForDevices { devices, wait },
     ];
