@@ -1,0 +1,711 @@
+//! Booting verinit in QEMU for `tests/qemu_boot.rs`.
+//!
+//! A boot is the Debian kernel (`build/vmlinux`) with `build/initramfs.cpio` (verinit as
+//! `/init`), both made by `make kernel initramfs` once per test process, on disk images
+//! from `tests/fixtures/make-fixture` built with `ROOTFS_DIR` set to the test root
+//! (`rootfs-skel/` + busybox, assembled by `scripts/make-disk --rootfs`). The root's
+//! `/sbin/init` prints `VERINIT-TEST: PASS ...` or `VERINIT-TEST: FAIL ...` and ends QEMU
+//! through isa-debug-exit: status 3 is a pass, 5 a failure. Status 0 is a poweroff, a
+//! reboot or a panic (`panic=-1` with `-no-reboot`): never a pass.
+//!
+//! Each boot runs `scripts/qemu-boot` on its own copies of the images, in
+//! `$CARGO_TARGET_TMPDIR/qemu/runs/<name>/` (QEMU locks an image it has open, and boots
+//! run in parallel), with the console in `console.log` there, and checks that every image
+//! is byte-identical afterwards. At most as many QEMUs run at once as there are cores:
+//! TCG keeps one busy.
+//!
+//! `VERINIT_TEST_KERNEL` and `VERINIT_TEST_INITRAMFS` name other files to boot (then
+//! `make` is not run).
+
+use crate::common::{require_root_and_tools, str_of, Fixture};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Instant;
+
+/// What every boot's command line starts with: the serial console, a panic ends QEMU at
+/// once (`-no-reboot`), and a failed boot powers off instead of rebooting.
+pub const BASE_CMDLINE: &str = "console=ttyS0 panic=-1 rd.emergency=poweroff";
+
+/// Seconds a boot may take before QEMU is killed. A boot takes ~3-5 s under TCG.
+pub const BOOT_TIMEOUT: u64 = 120;
+
+pub fn source_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn work_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("qemu")
+}
+
+fn tool_path() -> String {
+    let path = std::env::var("PATH").unwrap_or_default();
+    format!("{path}:/usr/local/sbin:/usr/sbin:/sbin")
+}
+
+/// Runs a command to completion; Err carries its command line, status and output.
+fn run_checked(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd
+        .env("PATH", tool_path())
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!("{cmd:?} failed ({}):\n{text}", out.status))
+    }
+}
+
+// ---------------------------------------------------------------- the kernel and initramfs
+
+pub struct BootFiles {
+    pub kernel: PathBuf,
+    pub initramfs: PathBuf,
+    /// Made by `make` (not named by the environment).
+    pub from_make: bool,
+}
+
+/// The kernel and initramfs, made once per process (or named by the environment).
+pub fn boot_files() -> &'static BootFiles {
+    static FILES: OnceLock<Result<BootFiles, String>> = OnceLock::new();
+    let files = FILES.get_or_init(|| {
+        if let (Ok(k), Ok(i)) = (
+            std::env::var("VERINIT_TEST_KERNEL"),
+            std::env::var("VERINIT_TEST_INITRAMFS"),
+        ) {
+            let files = BootFiles {
+                kernel: PathBuf::from(k),
+                initramfs: PathBuf::from(i),
+                from_make: false,
+            };
+            for f in [&files.kernel, &files.initramfs] {
+                if !f.is_file() {
+                    return Err(format!(
+                        "{} (from VERINIT_TEST_*) does not exist",
+                        f.display()
+                    ));
+                }
+            }
+            return Ok(files);
+        }
+        // make knows whether they are up to date: an initramfs holding an older verinit
+        // would test the wrong binary.
+        run_checked(
+            Command::new("make")
+                .arg("-C")
+                .arg(source_root())
+                .args(["kernel", "initramfs"]),
+        )
+        .map_err(|e| {
+            format!(
+                "the QEMU tests need build/vmlinux and build/initramfs.cpio, made by \
+                 `make kernel initramfs` (mk/boot.mk): {e}"
+            )
+        })?;
+        let files = BootFiles {
+            kernel: source_root().join("build/vmlinux"),
+            initramfs: source_root().join("build/initramfs.cpio"),
+            from_make: true,
+        };
+        for f in [&files.kernel, &files.initramfs] {
+            if !f.is_file() {
+                return Err(format!(
+                    "`make kernel initramfs` did not make {}",
+                    f.display()
+                ));
+            }
+        }
+        Ok(files)
+    });
+    files.as_ref().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The initramfs without one kernel module: `make build/initramfs-without-<module>.cpio`
+/// (mk/boot.mk: the module, the modules that need it and their modules.dep lines left
+/// out), or, when the initramfs was named by the environment, that archive with the
+/// module's files taken out.
+pub fn initramfs_without_module(module: &str) -> PathBuf {
+    if !boot_files().from_make {
+        return archive_without_module(module);
+    }
+    let target = format!("build/initramfs-without-{module}.cpio");
+    run_checked(
+        Command::new("make")
+            .arg("-C")
+            .arg(source_root())
+            .arg(&target),
+    )
+    .unwrap_or_else(|e| panic!("cannot make {target}: {e}"));
+    source_root().join(target)
+}
+
+/// The environment's initramfs without the files of `module` (`dm-verity` or
+/// `dm_verity`, any `.ko` compression), written next to the test's runs. The archive is
+/// rewritten entry by entry (newc, several concatenated archives allowed), so it needs
+/// neither root nor cpio; a compressed initramfs is decompressed first.
+fn archive_without_module(module: &str) -> PathBuf {
+    let base = &boot_files().initramfs;
+    let bytes = decompressed(base);
+    let names = [module.replace('_', "-"), module.replace('-', "_")];
+    let is_module = |name: &str| {
+        let file = name.rsplit('/').next().unwrap_or(name);
+        names
+            .iter()
+            .any(|m| file == format!("{m}.ko") || file.starts_with(&format!("{m}.ko.")))
+    };
+    let (out, removed) = cpio_without(&bytes, is_module)
+        .unwrap_or_else(|e| panic!("cannot read {} as a newc cpio archive: {e}", base.display()));
+    assert!(
+        !removed.is_empty(),
+        "{} holds no {module}.ko: cannot test a boot without it",
+        base.display()
+    );
+    let dir = work_dir();
+    fs::create_dir_all(&dir).expect("create the QEMU work directory");
+    let path = dir.join(format!("initramfs-without-{module}.cpio"));
+    fs::write(&path, out).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    eprintln!(
+        "{}: {} without {}",
+        path.display(),
+        base.display(),
+        removed.join(", ")
+    );
+    path
+}
+
+fn decompressed(path: &Path) -> Vec<u8> {
+    let bytes = fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let tool = match bytes.get(..4) {
+        Some([0x1f, 0x8b, _, _]) => "gzip",
+        Some([0x28, 0xb5, 0x2f, 0xfd]) => "zstd",
+        Some([0xfd, b'7', b'z', b'X']) => "xz",
+        _ => return bytes,
+    };
+    let out = Command::new(tool)
+        .arg("-dc")
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {tool} -dc {}: {e}", path.display()));
+    assert!(out.status.success(), "{tool} -dc {} failed", path.display());
+    out.stdout
+}
+
+/// Copies a newc archive (or several, concatenated, with zero padding between them)
+/// without the entries `drop` names. Returns the new archive and the dropped names.
+fn cpio_without(
+    data: &[u8],
+    drop: impl Fn(&str) -> bool,
+) -> Result<(Vec<u8>, Vec<String>), String> {
+    let pad4 = |n: usize| (n + 3) & !3;
+    let (mut at, mut out, mut dropped) = (0usize, Vec::new(), Vec::new());
+    while at < data.len() {
+        if data[at] == 0 {
+            at += 1; // padding between concatenated archives
+            continue;
+        }
+        let header = data
+            .get(at..at + 110)
+            .ok_or_else(|| format!("truncated header at {at}"))?;
+        if &header[..6] != b"070701" && &header[..6] != b"070702" {
+            return Err(format!("no newc magic at offset {at}"));
+        }
+        let field = |i: usize| {
+            let hex = std::str::from_utf8(&header[6 + 8 * i..14 + 8 * i]).unwrap_or("");
+            usize::from_str_radix(hex, 16).map_err(|_| format!("bad header field {i} at {at}"))
+        };
+        let (file_size, name_size) = (field(6)?, field(11)?);
+        let name_end = at + 110 + name_size;
+        let data_start = at + pad4(110 + name_size);
+        let next = data_start + pad4(file_size);
+        let name = data
+            .get(at + 110..name_end.saturating_sub(1))
+            .map(|n| String::from_utf8_lossy(n).to_string())
+            .ok_or_else(|| format!("truncated name at {at}"))?;
+        if next > data.len() + 3 {
+            return Err(format!("entry {name} runs past the end"));
+        }
+        let entry = &data[at..next.min(data.len())];
+        if drop(&name) {
+            dropped.push(name);
+        } else {
+            out.extend_from_slice(entry);
+            out.resize(pad4(out.len()), 0);
+        }
+        at = next;
+    }
+    Ok((out, dropped))
+}
+
+// ---------------------------------------------------------------- the root file system
+
+/// The test root's tree, assembled once per process; its hash keys the fixtures.
+fn rootfs() -> &'static (PathBuf, String) {
+    static ROOTFS: OnceLock<Result<(PathBuf, String), String>> = OnceLock::new();
+    let r = ROOTFS.get_or_init(|| {
+        let dir = work_dir().join("rootfs");
+        run_checked(
+            Command::new(source_root().join("scripts/make-disk"))
+                .arg("--rootfs")
+                .arg(&dir),
+        )
+        .map_err(|e| format!("cannot assemble the test root file system: {e}"))?;
+        let mut h = Sha256::new();
+        hash_tree(&dir, &dir, &mut h);
+        Ok((dir, hex(&h.finalize())))
+    });
+    r.as_ref().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Names, modes, link targets and contents under `dir`, in name order.
+fn hash_tree(top: &Path, dir: &Path, h: &mut Sha256) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut entries: Vec<_> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| e.expect("a directory entry").path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let meta = fs::symlink_metadata(&path).expect("stat");
+        let rel = path.strip_prefix(top).expect("inside the tree");
+        h.update(rel.as_os_str().as_encoded_bytes());
+        h.update(meta.permissions().mode().to_le_bytes());
+        if meta.file_type().is_symlink() {
+            h.update(
+                fs::read_link(&path)
+                    .expect("readlink")
+                    .as_os_str()
+                    .as_encoded_bytes(),
+            );
+        } else if meta.is_dir() {
+            hash_tree(top, &path, h);
+        } else {
+            h.update(fs::read(&path).expect("read a file of the tree"));
+        }
+        h.update([0]);
+    }
+}
+
+/// The generator's files: a change to any rebuilds every QEMU fixture.
+const GENERATOR_FILES: [&str; 3] = ["make-fixture", "tool_reports.py", "mda_bytes.py"];
+
+fn fixture_key() -> String {
+    let mut h = Sha256::new();
+    for name in GENERATOR_FILES {
+        let path = source_root().join("tests/fixtures").join(name);
+        h.update(fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display())));
+    }
+    h.update(rootfs().1.as_bytes());
+    hex(&h.finalize())
+}
+
+/// One lock per scenario: the tests of this process that share a fixture build it once.
+fn scenario_lock(scenario: &str) -> Arc<Mutex<()>> {
+    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
+    let mut locks = LOCKS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    locks.entry(scenario.to_string()).or_default().clone()
+}
+
+/// A make-fixture scenario whose root file systems are the test root, built once per
+/// generator and root (cached in `$CARGO_TARGET_TMPDIR/qemu/fixtures/<scenario>`).
+pub fn qemu_fixture(scenario: &str) -> Fixture {
+    require_root_and_tools();
+    let key = fixture_key();
+    let lock = scenario_lock(scenario);
+    let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+    let root = work_dir().join("fixtures");
+    let dir = root.join(scenario);
+    let marker = dir.join("complete");
+    let cached = fs::read_to_string(&marker)
+        .map(|m| m.trim() == key)
+        .unwrap_or(false);
+    if !cached {
+        fs::create_dir_all(&root).expect("create the QEMU fixtures directory");
+        let building = root.join(format!("{scenario}.building-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&building);
+        if let Err(e) = run_checked(
+            Command::new(source_root().join("tests/fixtures/make-fixture"))
+                .arg(scenario)
+                .arg(&building)
+                .env("ROOTFS_DIR", &rootfs().0),
+        ) {
+            panic!("make-fixture {scenario} with ROOTFS_DIR failed: {e}");
+        }
+        fs::write(building.join("complete"), format!("{key}\n")).expect("write the marker");
+        let _ = fs::remove_dir_all(&dir);
+        if fs::rename(&building, &dir).is_err() {
+            let _ = fs::remove_dir_all(&building);
+        }
+    }
+    let text = fs::read_to_string(dir.join("expect.json"))
+        .unwrap_or_else(|e| panic!("cannot read {}/expect.json: {e}", dir.display()));
+    Fixture {
+        scenario: scenario.to_string(),
+        dir: dir.clone(),
+        expect: serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}/expect.json is not JSON: {e}", dir.display())),
+    }
+}
+
+/// The root hash of a fixture's root image.
+pub fn root_hash(fix: &Fixture) -> String {
+    str_of(&fix.expect["verity"]["root_hash"]).to_string()
+}
+
+/// `scripts/make-disk OUTDIR` (what `make disk` runs), once per process: the directory
+/// holding disk.img and disk.cmdline.
+pub fn make_disk() -> PathBuf {
+    static DISK: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let r = DISK.get_or_init(|| {
+        require_root_and_tools();
+        let dir = work_dir().join("make-disk");
+        run_checked(Command::new(source_root().join("scripts/make-disk")).arg(&dir)).map(|_| dir)
+    });
+    r.as_ref().unwrap_or_else(|e| panic!("{e}")).clone()
+}
+
+// ---------------------------------------------------------------- running QEMU
+
+/// A slot among as many as there are cores: each TCG QEMU keeps one busy.
+struct Slot;
+
+static SLOTS: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+
+impl Slot {
+    fn take() -> Slot {
+        let max = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let mut used = SLOTS.0.lock().unwrap_or_else(|e| e.into_inner());
+        while *used >= max {
+            used = SLOTS.1.wait(used).unwrap_or_else(|e| e.into_inner());
+        }
+        *used += 1;
+        Slot
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        *SLOTS.0.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        SLOTS.1.notify_one();
+    }
+}
+
+/// One boot to run: its own copies of the disks, in `dir`.
+pub struct Boot {
+    pub name: String,
+    pub dir: PathBuf,
+    pub cmdline: String,
+    disks: Vec<PathBuf>,
+    hot_add: Vec<(f64, PathBuf)>,
+    sector_size: u64,
+    initramfs: Option<PathBuf>,
+    timeout: u64,
+}
+
+impl Boot {
+    /// A boot of `images` (copied into the run directory, attached in this order) with
+    /// `BASE_CMDLINE` followed by `cmdline`.
+    pub fn new(name: &str, images: &[PathBuf], cmdline: &str) -> Boot {
+        boot_files();
+        let dir = work_dir().join("runs").join(name);
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("create the run directory");
+        let disks = images
+            .iter()
+            .map(|image| {
+                let to = dir.join(image.file_name().expect("an image file name"));
+                run_checked(
+                    Command::new("cp")
+                        .arg("--sparse=always")
+                        .arg(image)
+                        .arg(&to),
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+                to
+            })
+            .collect();
+        Boot {
+            name: name.to_string(),
+            dir,
+            cmdline: format!("{BASE_CMDLINE} {cmdline}"),
+            disks,
+            hot_add: Vec::new(),
+            sector_size: 512,
+            initramfs: None,
+            timeout: BOOT_TIMEOUT,
+        }
+    }
+
+    /// A boot of a fixture's images with its own command line and `extra` after it.
+    pub fn of_fixture(name: &str, fix: &Fixture, extra: &str) -> Boot {
+        let mut boot = Boot::new(
+            name,
+            &fix.image_paths(),
+            &format!("{} {extra}", fix.cmdline()),
+        );
+        boot.sector_size = fix.sector_size();
+        boot
+    }
+
+    /// The run directory's copy of `image` (e.g. "disk0.img"), to damage before the boot.
+    pub fn disk(&self, image: &str) -> PathBuf {
+        self.disks
+            .iter()
+            .chain(self.hot_add.iter().map(|(_, p)| p))
+            .find(|p| p.file_name().is_some_and(|n| n == image))
+            .unwrap_or_else(|| panic!("no disk {image} in boot {}", self.name))
+            .clone()
+    }
+
+    /// Attaches `image` only `secs` after QEMU starts (QMP device_add).
+    pub fn hot_add(mut self, image: &str, secs: f64) -> Boot {
+        let path = self.disk(image);
+        self.disks.retain(|p| *p != path);
+        self.hot_add.push((secs, path));
+        self
+    }
+
+    /// Leaves `rd.emergency=` off the command line: verinit's default policy applies.
+    pub fn default_failure_policy(mut self) -> Boot {
+        self.cmdline = self.cmdline.replacen(" rd.emergency=poweroff", "", 1);
+        self
+    }
+
+    pub fn initramfs(mut self, path: PathBuf) -> Boot {
+        self.initramfs = Some(path);
+        self
+    }
+
+    pub fn run(self) -> Booted {
+        let files = boot_files();
+        let log = self.dir.join("console.log");
+        let mut args: Vec<String> = vec![
+            "--kernel".into(),
+            files.kernel.display().to_string(),
+            "--initrd".into(),
+            self.initramfs
+                .as_ref()
+                .unwrap_or(&files.initramfs)
+                .display()
+                .to_string(),
+            "--append".into(),
+            self.cmdline.clone(),
+            "--timeout".into(),
+            self.timeout.to_string(),
+            "--log".into(),
+            log.display().to_string(),
+            "--quiet".into(),
+        ];
+        if self.sector_size != 512 {
+            args.extend(["--disk-sector-size".into(), self.sector_size.to_string()]);
+        }
+        for d in &self.disks {
+            args.extend(["--disk".into(), d.display().to_string()]);
+        }
+        for (secs, d) in &self.hot_add {
+            args.extend(["--hot-add".into(), format!("{secs}:{}", d.display())]);
+        }
+        let all_disks: Vec<PathBuf> = self
+            .disks
+            .iter()
+            .chain(self.hot_add.iter().map(|(_, p)| p))
+            .cloned()
+            .collect();
+        let before: Vec<String> = all_disks.iter().map(|d| sha256_file(d)).collect();
+
+        let slot = Slot::take();
+        let started = Instant::now();
+        let out = Command::new(source_root().join("scripts/qemu-boot"))
+            .args(&args)
+            .env("PATH", tool_path())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run scripts/qemu-boot: {e}"));
+        let seconds = started.elapsed().as_secs_f64();
+        drop(slot);
+
+        let console = fs::read_to_string(&log)
+            .map(|s| s.replace('\r', ""))
+            .unwrap_or_default();
+        let booted = Booted {
+            name: self.name.clone(),
+            args,
+            code: out.status.code(),
+            console,
+            stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+            log,
+            seconds,
+        };
+        eprintln!(
+            "boot {}: QEMU exit {:?} after {seconds:.1} s (console: {})",
+            booted.name,
+            booted.code,
+            booted.log.display()
+        );
+        for (disk, sum) in all_disks.iter().zip(before) {
+            assert_eq!(
+                sha256_file(disk),
+                sum,
+                "{} changed during the boot: verinit must never write to a disk\n{}",
+                disk.display(),
+                booted.describe()
+            );
+        }
+        booted
+    }
+}
+
+fn sha256_file(path: &Path) -> String {
+    let mut f =
+        fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).expect("read a disk image");
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    hex(&h.finalize())
+}
+
+/// What one boot did.
+pub struct Booted {
+    pub name: String,
+    pub args: Vec<String>,
+    pub code: Option<i32>,
+    pub console: String,
+    pub stderr: String,
+    pub log: PathBuf,
+    pub seconds: f64,
+}
+
+/// The marker lines of the test root's init.
+const MARKER: &str = "VERINIT-TEST: ";
+
+impl Booted {
+    /// For failure messages: the command, the status and the console's last lines.
+    pub fn describe(&self) -> String {
+        let lines: Vec<&str> = self.console.lines().collect();
+        let tail = lines[lines.len().saturating_sub(80)..].join("\n");
+        format!(
+            "scripts/qemu-boot {:?}\nQEMU exit status: {:?} after {:.1} s (3: the root's init passed, \
+             5: it failed, 0: poweroff, reboot or panic, 124: timeout)\nstderr:\n{}\nconsole \
+             (last 80 lines; all of it in {}):\n{tail}",
+            self.args,
+            self.code,
+            self.seconds,
+            self.stderr,
+            self.log.display()
+        )
+    }
+
+    /// The marker lines (`VERINIT-TEST: ...`), without what precedes the marker.
+    pub fn markers(&self) -> Vec<&str> {
+        self.console
+            .lines()
+            .filter_map(|l| l.find(MARKER).map(|i| &l[i + MARKER.len()..]))
+            .collect()
+    }
+
+    /// verinit's report: the console from its first `verinit: ` on, in lower case (a
+    /// report may go on over lines of its own, e.g. one per candidate).
+    pub fn verinit_text(&self) -> String {
+        self.console
+            .find("verinit: ")
+            .map(|i| self.console[i..].to_lowercase())
+            .unwrap_or_default()
+    }
+
+    /// The root's init ran on a verified root and passed: QEMU exit 3 and one PASS line,
+    /// no FAIL. Returns the PASS line.
+    pub fn assert_passed(&self) -> String {
+        let markers = self.markers();
+        let passes: Vec<&&str> = markers.iter().filter(|m| m.starts_with("PASS")).collect();
+        let fails: Vec<&&str> = markers.iter().filter(|m| m.starts_with("FAIL")).collect();
+        assert!(
+            self.code == Some(3) && passes.len() == 1 && fails.is_empty(),
+            "expected the root's init to pass (QEMU exit 3, one `VERINIT-TEST: PASS` line)\n{}",
+            self.describe()
+        );
+        passes[0].to_string()
+    }
+
+    /// The PASS line says `key=value` (words of the line).
+    pub fn assert_pass_says(&self, pass: &str, key: &str, value: &str) {
+        let want = format!("{key}={value}");
+        assert!(
+            pass.split_whitespace().any(|w| w == want),
+            "the PASS line should say {want}: {pass}\n{}",
+            self.describe()
+        );
+    }
+
+    /// Nothing of the root ran: no marker at all.
+    pub fn assert_root_never_ran(&self) {
+        assert!(
+            self.markers().is_empty(),
+            "the root's init ran, it should not have\n{}",
+            self.describe()
+        );
+    }
+
+    /// verinit refused the boot: QEMU exited 0 by the failure policy (never 3), the
+    /// root's init never ran, `verinit: failure policy: <policy>` was printed and
+    /// verinit's lines contain each of `words` (case-insensitive).
+    pub fn assert_refused(&self, policy: &str, words: &[&str]) {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "expected QEMU to exit 0 (verinit's failure policy: {policy})\n{}",
+            self.describe()
+        );
+        self.assert_root_never_ran();
+        let text = self.verinit_text();
+        // "verinit: failure policy: reboot", maybe followed by " in 10 s (...)".
+        let line = format!("verinit: failure policy: {policy}");
+        assert!(
+            text.lines().any(|l| l
+                .find(&line)
+                .map(|i| &l[i + line.len()..])
+                .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric()))),
+            "expected the line `{line}`\n{}",
+            self.describe()
+        );
+        for w in words {
+            assert!(
+                text.contains(&w.to_lowercase()),
+                "verinit's report should mention {w:?}\n{}",
+                self.describe()
+            );
+        }
+    }
+
+    /// The kernel's timestamp (`[    2.291646] ...`) of the first console line holding
+    /// `needle`, in seconds since boot.
+    pub fn kernel_time_of(&self, needle: &str) -> Option<f64> {
+        let line = self.console.lines().find(|l| l.contains(needle))?;
+        let stamp = line.trim_start().strip_prefix('[')?.split(']').next()?;
+        stamp.trim().parse().ok()
+    }
+
+    /// Where `needle` first occurs on the console.
+    pub fn position(&self, needle: &str) -> Option<usize> {
+        self.console.find(needle)
+    }
+}
