@@ -14,7 +14,7 @@ pub mod wait;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use self::log::{ms, uptime, Log};
+use self::log::{ms, Log};
 use crate::cmdline::{self, BootArgs, FailurePolicy};
 use crate::dry_run;
 
@@ -115,10 +115,7 @@ pub fn run() -> ! {
         log.info(&format!("step {}: {step}", i + 1));
         previous = Some(step.kind().to_string());
         if matches!(step, crate::plan::step::Step::Exec { .. }) {
-            log.notice(&format!(
-                "handing over to init at {:.3} s",
-                uptime().as_secs_f64()
-            ));
+            log.notice("handing over to init");
             log.restore();
         }
     });
