@@ -134,23 +134,34 @@ impl Fixture {
 
 /// Builds `scenario` unless a complete build from the same generator is cached.
 pub fn fixture(scenario: &str) -> Fixture {
-    require_root_and_tools();
-    let lock = scenario_lock(scenario);
-    let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
+    fixture_in(scenario, &root, "", &[])
+}
+
+/// Builds `scenario` into `root/<scenario>` with `env` set for make-fixture (e.g.
+/// `ROOTFS_DIR`), unless a complete build from the same generator and `extra_key` (what
+/// the environment's inputs hash to) is there. Tests of one process that share a
+/// fixture build it once; other processes that race use whichever build lands first.
+pub fn fixture_in(scenario: &str, root: &Path, extra_key: &str, env: &[(&str, &Path)]) -> Fixture {
+    require_root_and_tools();
+    let lock = scenario_lock(&format!("{}/{scenario}", root.display()));
+    let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
     let dir = root.join(scenario);
     let marker = dir.join("complete");
-    let hash = generator_hash();
+    let hash = format!("{}{extra_key}", generator_hash());
     let cached = fs::read_to_string(&marker)
         .map(|m| m.trim() == hash)
         .unwrap_or(false);
     if !cached {
-        fs::create_dir_all(&root).expect("create the fixtures directory");
+        fs::create_dir_all(root).expect("create the fixtures directory");
         let building = root.join(format!("{scenario}.building-{}", std::process::id()));
         let _ = fs::remove_dir_all(&building);
-        let out = run(Command::new(fixtures_source().join("make-fixture"))
-            .arg(scenario)
-            .arg(&building));
+        let mut cmd = Command::new(fixtures_source().join("make-fixture"));
+        cmd.arg(scenario).arg(&building);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = run(&mut cmd);
         assert!(
             out.status.success(),
             "make-fixture {scenario} failed ({}):\n{}{}",

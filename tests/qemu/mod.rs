@@ -19,12 +19,11 @@
 
 use crate::common::{require_root_and_tools, str_of, Fixture};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
 /// What every boot's command line starts with: the serial console, a panic ends QEMU at
@@ -298,68 +297,16 @@ fn hash_tree(top: &Path, dir: &Path, h: &mut Sha256) {
     }
 }
 
-/// The generator's files: a change to any rebuilds every QEMU fixture.
-const GENERATOR_FILES: [&str; 3] = ["make-fixture", "tool_reports.py", "mda_bytes.py"];
-
-fn fixture_key() -> String {
-    let mut h = Sha256::new();
-    for name in GENERATOR_FILES {
-        let path = source_root().join("tests/fixtures").join(name);
-        h.update(fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display())));
-    }
-    h.update(rootfs().1.as_bytes());
-    hex(&h.finalize())
-}
-
-/// One lock per scenario: the tests of this process that share a fixture build it once.
-fn scenario_lock(scenario: &str) -> Arc<Mutex<()>> {
-    static LOCKS: OnceLock<Mutex<HashMap<String, Arc<Mutex<()>>>>> = OnceLock::new();
-    let mut locks = LOCKS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    locks.entry(scenario.to_string()).or_default().clone()
-}
-
 /// A make-fixture scenario whose root file systems are the test root, built once per
 /// generator and root (cached in `$CARGO_TARGET_TMPDIR/qemu/fixtures/<scenario>`).
 pub fn qemu_fixture(scenario: &str) -> Fixture {
-    require_root_and_tools();
-    let key = fixture_key();
-    let lock = scenario_lock(scenario);
-    let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
-    let root = work_dir().join("fixtures");
-    let dir = root.join(scenario);
-    let marker = dir.join("complete");
-    let cached = fs::read_to_string(&marker)
-        .map(|m| m.trim() == key)
-        .unwrap_or(false);
-    if !cached {
-        fs::create_dir_all(&root).expect("create the QEMU fixtures directory");
-        let building = root.join(format!("{scenario}.building-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&building);
-        if let Err(e) = run_checked(
-            Command::new(source_root().join("tests/fixtures/make-fixture"))
-                .arg(scenario)
-                .arg(&building)
-                .env("ROOTFS_DIR", &rootfs().0),
-        ) {
-            panic!("make-fixture {scenario} with ROOTFS_DIR failed: {e}");
-        }
-        fs::write(building.join("complete"), format!("{key}\n")).expect("write the marker");
-        let _ = fs::remove_dir_all(&dir);
-        if fs::rename(&building, &dir).is_err() {
-            let _ = fs::remove_dir_all(&building);
-        }
-    }
-    let text = fs::read_to_string(dir.join("expect.json"))
-        .unwrap_or_else(|e| panic!("cannot read {}/expect.json: {e}", dir.display()));
-    Fixture {
-        scenario: scenario.to_string(),
-        dir: dir.clone(),
-        expect: serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}/expect.json is not JSON: {e}", dir.display())),
-    }
+    let (tree, tree_hash) = rootfs();
+    crate::common::fixture_in(
+        scenario,
+        &work_dir().join("fixtures"),
+        tree_hash,
+        &[("ROOTFS_DIR", tree.as_path())],
+    )
 }
 
 /// The root hash of a fixture's root image.
