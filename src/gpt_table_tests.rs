@@ -1,4 +1,5 @@
 //! GPT reader tests on images made by sgdisk, and on sgdisk images damaged on purpose.
+//! Test code only: its module is declared under #[cfg(test)].
 
 use super::*;
 use crate::dps;

@@ -1,4 +1,5 @@
 //! Tests of device names and root= forms (`device_spec.rs`).
+//! Test code only: its module is declared under #[cfg(test)].
 
 use super::*;
 

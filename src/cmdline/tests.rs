@@ -1,4 +1,5 @@
 //! Tests of `parse`: whole command lines, precedence, sources and errors.
+//! Test code only: its module is declared under #[cfg(test)].
 
 use super::*;
 use crate::id::Guid;

@@ -1,4 +1,5 @@
 //! Tests of veritytab option parsing (`verity_options.rs`).
+//! Test code only: its module is declared under #[cfg(test)].
 
 use super::*;
 use crate::cmdline::lvm_name::VgLv;

@@ -2,6 +2,7 @@
 //! against lvm2's own reports. `testdata/make.sh` remakes the images; the constants below
 //! come from the `*.json` reports it writes next to them (see `testdata/README.md`).
 //! Each `*.head` file is a PV's first `pe_start` bytes: label and metadata area.
+//! Test code only: its module is declared under #[cfg(test)].
 
 use crate::lvm::label::{read_label, DiskArea, LabelProblem, PvLabel};
 use crate::lvm::mda::{read_metadata_area, MdaProblem, MetadataText};

@@ -1,4 +1,5 @@
 //! Tests of `mda.rs`.
+//! Test code only: its module is declared under #[cfg(test)].
 
 use super::*;
 use crate::source::MemSource;

@@ -1,5 +1,6 @@
 //! Tests of the volume group model (`metadata.rs`, `logical_volume.rs`): a good text as
 //! lvm2 writes it, and one near miss per rule.
+//! Test code only: its module is declared under #[cfg(test)].
 
 use super::*;
 use crate::lvm::text::TextProblem;

@@ -1,4 +1,5 @@
 //! Tests of the metadata text parser (`text.rs`).
+//! Test code only: its module is declared under #[cfg(test)].
 
 use super::*;
 

@@ -2,6 +2,7 @@
 //! mkfs.ext4, losetup) in a temporary directory, shared by the GPT, filesystem and verity
 //! tests. A missing tool fails the test and names the package to install; nothing is
 //! skipped silently.
+//! Test code only: its module is declared under #[cfg(test)].
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,3 +1,6 @@
+//! Tests of `params.rs`: limits, tree shapes and device checks.
+//! Test code only: its module is declared under #[cfg(test)].
+
 use super::*;
 use crate::source::MemSource;
 

@@ -1,5 +1,6 @@
 //! The verity reader and tree checked against `veritysetup format` / `dump` / `verify`
 //! on files made at run time.
+//! Test code only: its module is declared under #[cfg(test)].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
