@@ -266,9 +266,9 @@ pub fn report(text: &str, args: &BootArgs, scan: &Scan, outcome: &Outcome) -> St
             ));
         }
     }
-    if !scan.warnings.is_empty() {
+    if !scan.warnings.is_empty() || !outcome.problems.is_empty() {
         s.push_str("warnings:\n");
-        for w in &scan.warnings {
+        for w in scan.warnings.iter().chain(&outcome.problems) {
             s.push_str(&format!("  {w}\n"));
         }
     }
@@ -439,7 +439,7 @@ pub fn to_json(text: &str, args: &BootArgs, scan: &Scan, outcome: &Outcome) -> V
         "root_hash": args.root_hash.as_ref().map(|h| h.to_hex()),
         "devices": devices,
         "volume_groups": vgs,
-        "warnings": scan.warnings,
+        "warnings": scan.warnings.iter().chain(&outcome.problems).collect::<Vec<_>>(),
         "candidates": candidates,
         "rejected": rejected,
         "plan": plan,

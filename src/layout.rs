@@ -308,6 +308,18 @@ impl ReadAt for LayoutReader {
                 .checked_mul(SECTOR_SIZE)
                 .and_then(|b| b.checked_add(within))
                 .ok_or_else(eof)?;
+            if at.checked_add(n as u64).is_none_or(|end| end > src.len()) {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "byte {pos} of {} lies at byte {at} of {}, beyond its end ({} bytes): \
+                         the device is shorter than the volume (a truncated image?)",
+                        self.name,
+                        src.name(),
+                        src.len()
+                    ),
+                ));
+            }
             src.read_exact_at(at, &mut buf[done..done + n])?;
             done += n;
         }

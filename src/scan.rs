@@ -450,7 +450,9 @@ impl Scan {
             why,
         };
         // Where physical extent `pe` of the VG's PV number `pv` starts.
-        let pv_sector = |pv: usize, pe: u64| -> Result<(SourceId, Sectors), LvError> {
+        // Where extents `pe .. pe + count` of the VG's PV number `pv` start; they must lie
+        // inside the device the PV was found on, whatever the metadata says its size is.
+        let pv_sector = |pv: usize, pe: u64, count: u64| -> Result<(SourceId, Sectors), LvError> {
             let entry = vg.vg.pvs.get(pv).ok_or_else(|| {
                 range(format!(
                     "segment names PV #{pv}, which the VG does not list"
@@ -477,10 +479,26 @@ impl Scan {
                 }
             };
             let area = &self.areas[self.pvs[p].area];
-            let offset = pe
+            let within = pe
                 .checked_mul(es)
                 .and_then(|s| s.checked_add(entry.pe_start.0))
-                .and_then(|s| s.checked_add(area.start.0))
+                .ok_or_else(|| range(format!("extent {pe} overflows")))?;
+            let end = pe
+                .checked_add(count)
+                .and_then(|e| e.checked_mul(es))
+                .and_then(|s| s.checked_add(entry.pe_start.0));
+            if end.is_none_or(|end| end > area.len.0) {
+                return Err(range(format!(
+                    "extents {pe}..{} of PV {} lie beyond the end of {} ({} sectors): the \
+                     metadata does not fit the device (a truncated image, or the wrong disk)",
+                    pe.saturating_add(count),
+                    entry.id,
+                    area.name,
+                    area.len.0
+                )));
+            }
+            let offset = within
+                .checked_add(area.start.0)
                 .ok_or_else(|| range(format!("extent {pe} overflows")))?;
             Ok((area.source, Sectors(offset)))
         };
@@ -504,16 +522,21 @@ impl Scan {
                     stripes,
                 } => match stripes.as_slice() {
                     [one] => {
-                        let (source, offset) = pv_sector(one.pv, one.start_extent)?;
+                        let (source, offset) =
+                            pv_sector(one.pv, one.start_extent, seg.extent_count)?;
                         Mapping::Linear { source, offset }
                     }
-                    many => Mapping::Striped {
-                        chunk: *stripe_size,
-                        stripes: many
-                            .iter()
-                            .map(|s| pv_sector(s.pv, s.start_extent))
-                            .collect::<Result<_, _>>()?,
-                    },
+                    many => {
+                        // Each stripe holds an equal share of the segment's extents.
+                        let share = seg.extent_count / (many.len() as u64).max(1);
+                        Mapping::Striped {
+                            chunk: *stripe_size,
+                            stripes: many
+                                .iter()
+                                .map(|s| pv_sector(s.pv, s.start_extent, share))
+                                .collect::<Result<_, _>>()?,
+                        }
+                    }
                 },
             };
             extents.push(Extent {

@@ -8,6 +8,10 @@
 
 use std::time::Duration;
 
+/// The most `rd.lvm.lv=` options taken: dracut users name one or two; the bound keeps a
+/// huge command line from costing quadratic time.
+pub const MAX_LVM_LV: usize = 64;
+
 use super::device_spec::{DeviceSpec, Root};
 use super::lvm_name::VgLv;
 use super::option_key::{recognize, Arity, OptionKey, Recognized};
@@ -129,6 +133,11 @@ impl<'a> Builder<'a> {
             OptionKey::Root => set(&mut self.root, Root::parse(value)?, r, written),
             OptionKey::LvmLv => {
                 let lv = VgLv::parse(value).map_err(|e| format!("{e}; write {usage}"))?;
+                if self.lvm_lv.len() >= MAX_LVM_LV {
+                    return Err(format!(
+                        "more than {MAX_LVM_LV} rd.lvm.lv= options; name the root's LV once"
+                    ));
+                }
                 if !self.lvm_lv.iter().any(|(known, _)| *known == lv) {
                     self.lvm_lv.push((lv, written));
                 }

@@ -128,8 +128,23 @@ pub fn parse(text: &str) -> Result<BootArgs, Vec<CmdlineError>> {
     for word in &words.options {
         builder.apply(word);
     }
-    builder.finish(words.init_args, words.after_dashes)
+    builder
+        .finish(words.init_args, words.after_dashes)
+        .map_err(|mut errors| {
+            if errors.len() > MAX_REPORTED_ERRORS {
+                let more = errors.len() - MAX_REPORTED_ERRORS + 1;
+                errors.truncate(MAX_REPORTED_ERRORS - 1);
+                errors.push(CmdlineError {
+                    option: "...".into(),
+                    why: format!("and {more} more bad options, not shown"),
+                });
+            }
+            errors
+        })
 }
+
+/// The most errors reported for one command line: a console shows them all.
+pub const MAX_REPORTED_ERRORS: usize = 16;
 
 #[cfg(test)]
 mod tests;

@@ -380,3 +380,26 @@ fn rw_is_accepted_here() {
     assert!(args.read_write);
     assert_eq!(args.source("read_write"), Some("rw"));
 }
+
+#[test]
+fn huge_command_lines_stay_cheap_and_short() {
+    let many: String = (0..100_000)
+        .map(|i| format!("rd.lvm.lv=vg0/lv{i} "))
+        .collect();
+    let start = std::time::Instant::now();
+    let errors = parse(&many).unwrap_err();
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(errors.len(), MAX_REPORTED_ERRORS);
+    assert!(
+        errors[0].to_string().contains("more than 64 rd.lvm.lv="),
+        "{}",
+        errors[0]
+    );
+    assert!(errors
+        .last()
+        .unwrap()
+        .to_string()
+        .contains("more bad options"));
+    let few: String = (0..64).map(|i| format!("rd.lvm.lv=vg0/lv{i} ")).collect();
+    assert_eq!(parse(&few).unwrap().lvm_lv.len(), 64);
+}

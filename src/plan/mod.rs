@@ -148,6 +148,8 @@ pub struct Outcome {
     pub candidates: Vec<Candidate>,
     pub selected: Option<usize>,
     pub rejected: Vec<Rejected>,
+    /// Volumes that could not be read while searching.
+    pub problems: Vec<String>,
     pub plan: Result<Plan, PlanError>,
 }
 
@@ -158,6 +160,7 @@ pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
         candidates: Vec::new(),
         selected: None,
         rejected: Vec::new(),
+        problems: Vec::new(),
         plan: Err(PlanError::Unplannable(String::new())),
     };
     let problems = argument_problems(args);
@@ -165,6 +168,7 @@ pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
     let matches = search.find_data();
     let Some(root_hash) = args.root_hash.clone() else {
         outcome.rejected = search.rejected;
+        outcome.problems = search.problems;
         outcome.plan = Err(PlanError::Arguments(problems));
         return outcome;
     };
@@ -178,6 +182,7 @@ pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
         }
     }
     outcome.rejected = std::mem::take(&mut search.rejected);
+    outcome.problems = std::mem::take(&mut search.problems);
     outcome
         .candidates
         .sort_by(|a, b| a.data.label.cmp(&b.data.label));
@@ -190,8 +195,8 @@ pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
         return outcome;
     }
     if outcome.candidates.is_empty() {
-        outcome.plan =
-            Err(missing_pvs(scan).unwrap_or_else(|| no_match(args, scan, &outcome.rejected)));
+        outcome.plan = Err(missing_pvs(scan)
+            .unwrap_or_else(|| no_match(args, scan, &outcome.rejected, &outcome.problems)));
         return outcome;
     }
     let chosen = choose(&outcome.candidates).and_then(|i| {
@@ -263,7 +268,15 @@ fn missing_pvs(scan: &Scan) -> Option<PlanError> {
     })
 }
 
-fn no_match(args: &BootArgs, scan: &Scan, rejected: &[Rejected]) -> PlanError {
+/// Problems shown with an error at most, the rest counted.
+const MAX_PROBLEMS_SHOWN: usize = 5;
+
+fn no_match(args: &BootArgs, scan: &Scan, rejected: &[Rejected], problems: &[String]) -> PlanError {
+    let check = if args.root.is_some() || !args.lvm_lv.is_empty() || args.verity_data.is_some() {
+        "check root= on the kernel command line"
+    } else {
+        "check roothash= on the kernel command line (a DDI's partition UUIDs come from it)"
+    };
     let wanted = if let Some(d) = &args.verity_data {
         format!("systemd.verity_root_data={d}")
     } else if let Some(r) = args
@@ -304,19 +317,34 @@ fn no_match(args: &BootArgs, scan: &Scan, rejected: &[Rejected]) -> PlanError {
                 .collect(),
         };
     }
-    let hint = if lvs.is_empty() {
+    let mut hint = if lvs.is_empty() {
         format!(
-            "looked at {} devices and found no logical volumes; check root= and that the disk is attached",
+            "looked at {} devices and found no logical volumes; {check}, and that the disk is attached",
             scan.devices.len()
         )
     } else {
         let shown = lvs.len().min(20);
         format!(
-            "found {}{}: check root= on the kernel command line",
+            "found {}{}: {check}",
             lvs[..shown].join(", "),
             if lvs.len() > shown { ", ..." } else { "" }
         )
     };
+    let unread: Vec<&String> = scan.warnings.iter().chain(problems).collect();
+    if !unread.is_empty() {
+        let shown: Vec<&str> = unread
+            .iter()
+            .take(MAX_PROBLEMS_SHOWN)
+            .map(|s| s.as_str())
+            .collect();
+        hint.push_str(&format!(
+            "; and some of what was read is damaged: {}",
+            shown.join("; ")
+        ));
+        if unread.len() > shown.len() {
+            hint.push_str(&format!(" (and {} more)", unread.len() - shown.len()));
+        }
+    }
     PlanError::NoMatch { wanted, hint }
 }
 

@@ -73,6 +73,9 @@ pub struct Search<'a> {
     lv_images: HashMap<(usize, usize), Result<Option<Image>, String>>,
     disk_images: Option<Vec<Image>>,
     pub rejected: Vec<Rejected>,
+    /// Volumes that could not be read while searching (a damaged GPT in an LV, say):
+    /// not candidates, but possibly why nothing matched.
+    pub problems: Vec<String>,
 }
 
 impl<'a> Search<'a> {
@@ -84,6 +87,7 @@ impl<'a> Search<'a> {
             lv_images: HashMap::new(),
             disk_images: None,
             rejected: Vec::new(),
+            problems: Vec::new(),
         }
     }
 
@@ -167,8 +171,16 @@ impl<'a> Search<'a> {
     fn all_images(&mut self) -> Vec<Image> {
         let mut images = self.disks();
         for (g, l) in self.all_lvs() {
-            if let Ok(Some(image)) = self.lv_image(g, l) {
-                images.push(image);
+            match self.lv_image(g, l) {
+                Ok(Some(image)) => images.push(image),
+                Ok(None) => {}
+                Err(e) => {
+                    let group = &self.scan.vgs[g].vg;
+                    let problem = format!("{}/{}: {e}", group.name, group.lvs[l].name);
+                    if !self.problems.contains(&problem) {
+                        self.problems.push(problem);
+                    }
+                }
             }
         }
         images

@@ -303,6 +303,14 @@ fn signature(
         let reader = vol.reader(search.scan);
         let len = reader.len().min(SIG_READ_MAX);
         let bytes = read_vec(reader.as_ref(), 0, len).map_err(|e| e.to_string())?;
+        if reader.len() > SIG_READ_MAX && !bytes.contains(&0) {
+            return Err(format!(
+                "the signature partition {} holds more than {} KiB of JSON with no end (a \
+                 signature takes a few KiB): it is damaged or not a signature",
+                vol.label,
+                SIG_READ_MAX / 1024
+            ));
+        }
         let sig = parse_signature(&bytes, &vol.label).map_err(|e| e.to_string())?;
         if sig.root_hash != *root_hash {
             return Err(format!(

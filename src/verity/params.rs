@@ -287,7 +287,12 @@ impl VerityParams {
         if self.data_blocks == 0 {
             return Err(ParamsError::NoDataBlocks);
         }
-        let need = self.data_area_len().ok_or(ParamsError::TreeTooLarge)?;
+        let need = self
+            .data_area_len()
+            .ok_or(ParamsError::DataBlocksOverflow {
+                data_blocks: self.data_blocks,
+                block_size: self.data_block_size,
+            })?;
         if need > data_len {
             return Err(ParamsError::DataArea {
                 device: data_name.to_string(),

@@ -27,6 +27,11 @@ pub enum ParamsError {
         len: usize,
     },
     NoDataBlocks,
+    /// data_blocks times the block size does not fit in 64 bits.
+    DataBlocksOverflow {
+        data_blocks: u64,
+        block_size: u32,
+    },
     /// The tree would need more than 63 levels or positions past 2^64, or a hash block
     /// holds fewer than two digests.
     TreeTooLarge,
@@ -89,6 +94,14 @@ impl fmt::Display for ParamsError {
                 )
             }
             ParamsError::NoDataBlocks => f.write_str("verity data_blocks is 0"),
+            ParamsError::DataBlocksOverflow {
+                data_blocks,
+                block_size,
+            } => write!(
+                f,
+                "verity data_blocks {data_blocks} of {block_size} bytes is more than any device \
+                 holds: the superblock or data-blocks= is wrong"
+            ),
             ParamsError::TreeTooLarge => f.write_str(
                 "the verity hash tree would be too large (more than 63 levels, or a hash block \
                  smaller than two digests)",

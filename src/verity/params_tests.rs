@@ -152,7 +152,7 @@ fn checks_and_their_near_misses() {
             "overflow",
             |p| p.data_blocks = u64::MAX / 2,
             32,
-            "too large",
+            "more than any device holds",
         ),
     ];
     for (what, edit, root_len, expect) in cases {
@@ -235,4 +235,25 @@ fn from_superblock_takes_its_fields() {
         ..sb
     };
     assert!(VerityParams::from_superblock(&sb, 3).is_err());
+}
+
+#[test]
+fn data_blocks_that_overflow_are_named() {
+    let p = VerityParams {
+        hash_type: 1,
+        algorithm: HashAlgorithm::Sha256,
+        data_block_size: 4096,
+        hash_block_size: 4096,
+        data_blocks: 1 << 63,
+        hash_start_block: 1,
+        salt: Vec::new(),
+    };
+    let err = p
+        .check(&RootHash(vec![0; 32]), 1 << 20, 1 << 20)
+        .unwrap_err();
+    assert!(
+        matches!(err, ParamsError::DataBlocksOverflow { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("9223372036854775808"), "{err}");
 }
