@@ -320,8 +320,6 @@ impl Scan {
     fn find_pvs(&mut self) {
         // One VG text usually sits on every PV of the VG: parse each distinct text once.
         let mut parsed: HashMap<(u32, usize), Option<usize>> = HashMap::new();
-        // Texts whose checksum was computed once, with their bytes (and NUL) to compare.
-        let mut checked: HashMap<u32, Vec<u8>> = HashMap::new();
         for a in 0..self.areas.len() {
             let Some(reader) = self.area_reader(&self.areas[a]) else {
                 continue;
@@ -336,8 +334,7 @@ impl Scan {
             };
             let mut best: Option<usize> = None;
             for area in &label.metadata_areas {
-                let known = |sum: u32, bytes: &[u8]| checked.get(&sum).is_some_and(|t| t == bytes);
-                let text = match mda::read_metadata_area_with(reader.as_ref(), area, &known) {
+                let text = match mda::read_metadata_area(reader.as_ref(), area) {
                     Ok(Some(text)) => text,
                     Ok(None) => continue,
                     Err(e) => {
@@ -347,11 +344,6 @@ impl Scan {
                     }
                 };
                 let key = (text.checksum, text.text.len());
-                checked.entry(text.checksum).or_insert_with(|| {
-                    let mut bytes = text.text.clone();
-                    bytes.push(0);
-                    bytes
-                });
                 let copy = match parsed.get(&key) {
                     Some(copy) => *copy,
                     None => {

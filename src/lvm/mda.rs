@@ -181,17 +181,6 @@ pub fn read_metadata_area(
     src: &dyn ReadAt,
     area: &DiskArea,
 ) -> Result<Option<MetadataText>, MdaError> {
-    read_metadata_area_with(src, area, &|_, _| false)
-}
-
-/// As [`read_metadata_area`]; `known(checksum, text)` says whether these exact bytes were
-/// already checked (the same VG's text read from another PV), which saves the checksum.
-/// It must compare the bytes, not just the checksum.
-pub fn read_metadata_area_with(
-    src: &dyn ReadAt,
-    area: &DiskArea,
-    known: &dyn Fn(u32, &[u8]) -> bool,
-) -> Result<Option<MetadataText>, MdaError> {
     let start = area.offset.0;
     let fail = |at: u64, problem| MdaError {
         device: src.name().to_string(),
@@ -262,11 +251,7 @@ pub fn read_metadata_area_with(
             size - first_len,
         )?);
     }
-    let computed = if known(checksum, &text) {
-        checksum
-    } else {
-        calc_crc(INITIAL_CRC, &text)
-    };
+    let computed = calc_crc(INITIAL_CRC, &text);
     if computed != checksum {
         return Err(MdaError {
             device: src.name().to_string(),
