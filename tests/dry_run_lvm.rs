@@ -276,6 +276,15 @@ fn check_plan(exp: &Value, run: &DryRun, ctx: &dyn Fn() -> String) {
         "wrong top-level root_hash\n{}",
         ctx()
     );
+    for s in steps.iter().filter(|s| s["kind"] == "dm-create") {
+        assert_eq!(
+            s["read_only"],
+            Value::Bool(true),
+            "every dm table is loaded read-only: {}\n{}",
+            s["name"],
+            ctx()
+        );
+    }
     let step = steps
         .iter()
         .find(|s| {
