@@ -39,3 +39,4 @@ clean:
 # Boot packaging (kernel, initramfs) and the test disk / QEMU demo.
 include mk/boot.mk
 include mk/disk.mk
+include mk/embedded.mk

@@ -72,7 +72,7 @@ fn needs_qemu_root_loop_hostile_verity_salt_size() {
 #[test]
 fn needs_qemu_root_loop_hostile_signature_nested_json() {
     refuses(
-        "sig-json-nested-100000",
+        "sig-json-nested-30000",
         &["/dev/vda", "root hash signature", "recursion limit"],
     );
 }

@@ -15,7 +15,8 @@
 //! TCG keeps one busy.
 //!
 //! `VERINIT_TEST_KERNEL` and `VERINIT_TEST_INITRAMFS` name other files to boot (then
-//! `make` is not run).
+//! `make` is not run). A test process can instead boot a kernel that carries verinit
+//! itself, with no `-initrd` (`use_embedded_kernel`, for `tests/qemu_embedded.rs`).
 
 use crate::common::{require_root_and_tools, str_of, Fixture};
 use sha2::{Digest, Sha256};
@@ -68,25 +69,49 @@ fn run_checked(cmd: &mut Command) -> Result<String, String> {
 
 pub struct BootFiles {
     pub kernel: PathBuf,
-    pub initramfs: PathBuf,
+    /// None: the kernel carries its initramfs (CONFIG_INITRAMFS_SOURCE), no -initrd.
+    pub initramfs: Option<PathBuf>,
     /// Made by `make` (not named by the environment).
     pub from_make: bool,
+}
+
+/// A kernel with its initramfs built in, for every boot of this process.
+static EMBEDDED_KERNEL: OnceLock<PathBuf> = OnceLock::new();
+
+/// Every boot of this process boots `kernel`, which carries verinit as its built-in
+/// initramfs, with no -initrd. Call it before the first boot, always with the same file.
+#[allow(dead_code)] // only tests/qemu_embedded.rs calls it
+pub fn use_embedded_kernel(kernel: PathBuf) {
+    let set = EMBEDDED_KERNEL.get_or_init(|| kernel.clone());
+    assert_eq!(*set, kernel, "another embedded kernel was chosen before");
+    assert_eq!(
+        boot_files().kernel,
+        kernel,
+        "a boot of this process already used another kernel"
+    );
 }
 
 /// The kernel and initramfs, made once per process (or named by the environment).
 pub fn boot_files() -> &'static BootFiles {
     static FILES: OnceLock<Result<BootFiles, String>> = OnceLock::new();
     let files = FILES.get_or_init(|| {
+        if let Some(kernel) = EMBEDDED_KERNEL.get() {
+            return Ok(BootFiles {
+                kernel: kernel.clone(),
+                initramfs: None,
+                from_make: false,
+            });
+        }
         if let (Ok(k), Ok(i)) = (
             std::env::var("VERINIT_TEST_KERNEL"),
             std::env::var("VERINIT_TEST_INITRAMFS"),
         ) {
             let files = BootFiles {
                 kernel: PathBuf::from(k),
-                initramfs: PathBuf::from(i),
+                initramfs: Some(PathBuf::from(i)),
                 from_make: false,
             };
-            for f in [&files.kernel, &files.initramfs] {
+            for f in std::iter::once(&files.kernel).chain(&files.initramfs) {
                 if !f.is_file() {
                     return Err(format!(
                         "{} (from VERINIT_TEST_*) does not exist",
@@ -112,10 +137,10 @@ pub fn boot_files() -> &'static BootFiles {
         })?;
         let files = BootFiles {
             kernel: source_root().join("build/vmlinux"),
-            initramfs: source_root().join("build/initramfs.cpio"),
+            initramfs: Some(source_root().join("build/initramfs.cpio")),
             from_make: true,
         };
-        for f in [&files.kernel, &files.initramfs] {
+        for f in std::iter::once(&files.kernel).chain(&files.initramfs) {
             if !f.is_file() {
                 return Err(format!(
                     "`make kernel initramfs` did not make {}",
@@ -152,7 +177,10 @@ pub fn initramfs_without_module(module: &str) -> PathBuf {
 /// rewritten entry by entry (newc, several concatenated archives allowed), so it needs
 /// neither root nor cpio; a compressed initramfs is decompressed first.
 fn archive_without_module(module: &str) -> PathBuf {
-    let base = &boot_files().initramfs;
+    let base = boot_files()
+        .initramfs
+        .as_ref()
+        .expect("the embedded kernel's initramfs has no modules to leave out");
     let bytes = decompressed(base);
     let names = [module.replace('_', "-"), module.replace('-', "_")];
     let is_module = |name: &str| {
@@ -441,15 +469,13 @@ impl Boot {
     pub fn run(self) -> Booted {
         let files = boot_files();
         let log = self.dir.join("console.log");
-        let mut args: Vec<String> = vec![
-            "--kernel".into(),
-            files.kernel.display().to_string(),
-            "--initrd".into(),
-            self.initramfs
-                .as_ref()
-                .unwrap_or(&files.initramfs)
-                .display()
-                .to_string(),
+        let initrd = match self.initramfs.as_ref().or(files.initramfs.as_ref()) {
+            Some(path) => vec!["--initrd".into(), path.display().to_string()],
+            None => vec!["--no-initrd".into()],
+        };
+        let mut args: Vec<String> = vec!["--kernel".into(), files.kernel.display().to_string()];
+        args.extend(initrd);
+        args.extend([
             "--append".into(),
             self.cmdline.clone(),
             "--timeout".into(),
@@ -457,7 +483,7 @@ impl Boot {
             "--log".into(),
             log.display().to_string(),
             "--quiet".into(),
-        ];
+        ]);
         if self.sector_size != 512 {
             args.extend(["--disk-sector-size".into(), self.sector_size.to_string()]);
         }
