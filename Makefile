@@ -40,3 +40,4 @@ clean:
 include mk/boot.mk
 include mk/disk.mk
 include mk/embedded.mk
+include mk/fuzz.mk

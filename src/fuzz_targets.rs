@@ -1,3 +1,444 @@
 //! Entry points for the fuzzers (`fuzz/`) and for replaying the inputs they found
 //! (`tests/fuzz_regressions.rs`): each takes untrusted bytes and runs one reader on them.
 //! They must return, whatever the bytes: no panic, no hang, no huge allocation.
+//!
+//! Input of each target:
+//!   cmdline            kernel command line text (bytes that are not UTF-8 are replaced)
+//!   lvm_label          a device; the label is looked for in its first four sectors
+//!   lvm_mda            area offset u64, area size u64 (a disk_locn, as a label names a
+//!                      metadata area), then the device
+//!   lvm_text           metadata text
+//!   gpt                a device
+//!   verity_superblock  a device with the superblock at offset 0
+//!   signature          the bytes of a root-verity-sig partition
+//!   planner            flags u8, cmdline length u16, cmdline, then a u32 length for each
+//!                      device but the last, then the devices' bytes (at most `PLANNER_BYTES`)
+//! Little-endian throughout. Checksums: a mutated structure nearly always fails its
+//! checksum, and the readers stop there. So where a checksum covers the bytes, the reader
+//! runs on the input as it is, then again on a copy whose checksums were recomputed
+//! (`fix_*`), which lets the fuzzer reach the checks behind them. Both runs are the real
+//! reader on plain bytes, so a replay on stable takes exactly the path the fuzzer took.
+
+use std::sync::Arc;
+
+use crate::cmdline;
+use crate::crc32::crc32;
+use crate::devices::{BlockDevice, DeviceKind};
+use crate::dm_table::DevNum;
+use crate::dry_run;
+use crate::gpt_table;
+use crate::id::{LvmId, RootHash};
+use crate::lvm::crc::{calc_crc, INITIAL_CRC};
+use crate::lvm::label::{self, DiskArea};
+use crate::lvm::{mda, metadata, text};
+use crate::plan::{self, PlanOptions};
+use crate::scan::Scan;
+use crate::source::{MemSource, ReadAt};
+use crate::units::Bytes;
+use crate::verity::params::{hash_start_block, VerityParams};
+use crate::verity::{sig, superblock, tree};
+
+/// The most device bytes the planner target reads from one input.
+pub const PLANNER_BYTES: usize = 4 << 20;
+/// The longest command line the planner target takes from its input.
+const PLANNER_CMDLINE: usize = 4096;
+/// Planner flags: bits 0-1 give the device count (0 and 1: one, 2: two, 3: three).
+const FLAG_FIX_CHECKSUMS: u8 = 1 << 2;
+/// GPT checksums are fixed as for 4096-byte sectors (else 512).
+const FLAG_GPT_4096: u8 = 1 << 3;
+/// The devices are block devices with numbers, as in the boot, rather than image files.
+const FLAG_BLOCK_DEVICES: u8 = 1 << 4;
+/// The devices have 4096-byte logical sectors (block devices only).
+const FLAG_SECTOR_4096: u8 = 1 << 5;
+
+const LABEL_ID: &[u8] = b"LABELONE";
+const MDA_MAGIC: &[u8] = b" LVM2 x[5A%r0N*>";
+const GPT_SIGNATURE: &[u8] = b"EFI PART";
+
+/// Runs a fallible reader and formats its error as the boot would print it.
+fn shown<T, E: std::fmt::Display>(result: Result<T, E>) -> Option<T> {
+    match result {
+        Ok(v) => Some(v),
+        Err(e) => {
+            std::hint::black_box(e.to_string());
+            None
+        }
+    }
+}
+
+pub fn cmdline(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    match cmdline::parse(&text) {
+        Ok(args) => {
+            std::hint::black_box(format!("{args:?} {}", args.verity_options));
+            // What the boot does before any device shows up: plan against nothing.
+            let outcome = plan::plan(&args, &Scan::default(), &PlanOptions::default());
+            shown(outcome.plan);
+        }
+        Err(errors) => {
+            for e in errors {
+                std::hint::black_box(e.to_string());
+            }
+        }
+    }
+}
+
+pub fn lvm_label(data: &[u8]) {
+    let read = |bytes: &[u8]| {
+        let src = MemSource::new("fuzz", bytes.to_vec());
+        shown(label::read_label(&src));
+    };
+    read(data);
+    let mut fixed = data.to_vec();
+    fix_labels(&mut fixed);
+    if fixed != data {
+        read(&fixed);
+    }
+}
+
+pub fn lvm_mda(data: &[u8]) {
+    let (Some(offset), Some(size)) = (le_u64(data, 0), le_u64(data, 8)) else {
+        return;
+    };
+    let area = DiskArea {
+        offset: Bytes(offset),
+        size: Bytes(size),
+    };
+    let device = data.get(16..).unwrap_or_default();
+    let read = |bytes: &[u8]| {
+        let src = MemSource::new("fuzz", bytes.to_vec());
+        shown(mda::read_metadata_area(&src, &area));
+    };
+    read(device);
+    let mut fixed = device.to_vec();
+    if let Ok(start) = usize::try_from(offset) {
+        fix_mda(&mut fixed, start);
+    }
+    if fixed != device {
+        read(&fixed);
+    }
+}
+
+pub fn lvm_text(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    shown(text::parse(&text));
+    shown(metadata::volume_group(data));
+}
+
+pub fn gpt(data: &[u8]) {
+    let read = |bytes: &[u8]| {
+        let src = MemSource::new("fuzz", bytes.to_vec());
+        for sector_size in [None, Some(512), Some(4096)] {
+            shown(gpt_table::read_gpt(&src, sector_size));
+        }
+    };
+    read(data);
+    let mut fixed = data.to_vec();
+    for ss in [512, 4096] {
+        let last = (fixed.len() / ss).saturating_sub(1) * ss;
+        for at in [ss, last] {
+            fix_gpt(&mut fixed, at, ss);
+        }
+    }
+    if fixed != data {
+        read(&fixed);
+    }
+}
+
+pub fn verity_superblock(data: &[u8]) {
+    let src = MemSource::new("fuzz", data.to_vec());
+    let Some(Some(sb)) = shown(superblock::read_superblock(&src, 0)) else {
+        return;
+    };
+    let Some(start) = hash_start_block(0, sb.hash_block_size, true) else {
+        return;
+    };
+    let Some(params) = shown(VerityParams::from_superblock(&sb, start)) else {
+        return;
+    };
+    let root = RootHash(vec![0x5a; params.algorithm.digest_len()]);
+    let len = src.len();
+    shown(params.check(&root, len, len));
+    shown(params.check(&root, u64::MAX, u64::MAX));
+    shown(params.check_same_device(&root, len));
+    std::hint::black_box((params.layout(), params.hash_area()));
+    shown(tree::check_root(&src, &src, &params, &root));
+}
+
+pub fn signature(data: &[u8]) {
+    shown(sig::parse_signature(data, "fuzz"));
+    shown(sig::read_signature(&MemSource::new("fuzz", data.to_vec())));
+}
+
+/// The planner on up to three synthetic disks, with the input's own command line and a
+/// few fixed ones.
+pub fn planner(data: &[u8]) {
+    let Some(input) = PlannerInput::split(data) else {
+        return;
+    };
+    let mut disks = input.devices;
+    if input.flags & FLAG_FIX_CHECKSUMS != 0 {
+        let gpt_ss = if input.flags & FLAG_GPT_4096 != 0 {
+            4096
+        } else {
+            512
+        };
+        for disk in &mut disks {
+            fix_all(disk, gpt_ss);
+        }
+    }
+    let block = input.flags & FLAG_BLOCK_DEVICES != 0;
+    let sector_size = if block && input.flags & FLAG_SECTOR_4096 != 0 {
+        4096
+    } else {
+        512
+    };
+    let mut devices = Vec::new();
+    let mut sources: Vec<Arc<dyn ReadAt>> = Vec::new();
+    for (i, bytes) in (0u32..).zip(disks) {
+        let name = if block {
+            format!("/dev/vd{}", char::from(b'a' + i as u8))
+        } else {
+            format!("/fuzz/disk{i}.img")
+        };
+        devices.push(BlockDevice {
+            name: name.clone(),
+            path: name.clone().into(),
+            dev: block.then_some(DevNum {
+                major: 254,
+                minor: i * 16,
+            }),
+            size: Bytes(bytes.len() as u64),
+            sector_size,
+            kind: if block {
+                DeviceKind::Disk
+            } else {
+                DeviceKind::File
+            },
+        });
+        sources.push(Arc::new(MemSource::new(&name, bytes)));
+    }
+    let scan = Scan::from_sources(devices, sources);
+
+    let own = cmdline::parse(&input.cmdline).ok();
+    let hash = own
+        .as_ref()
+        .and_then(|a| a.root_hash.clone())
+        .unwrap_or_else(|| RootHash(vec![0x5a; 32]))
+        .to_hex();
+    let lv_id = scan
+        .vgs
+        .iter()
+        .flat_map(|vg| vg.vg.lvs.iter().map(|lv| lv.id))
+        .next()
+        .or_else(|| LvmId::parse("fuzzfu-zzfu-zzfu-zzfu-zzfu-zzfu-zzfuzz").ok());
+    let mut lines = vec![
+        format!("roothash={hash}"),
+        format!("root=/dev/vg0/root roothash={hash}"),
+    ];
+    if let Some(id) = lv_id {
+        lines.push(format!("root=PARTUUID={id} roothash={hash}"));
+    }
+    let mut runs: Vec<(String, cmdline::BootArgs)> = lines
+        .into_iter()
+        .filter_map(|line| Some((line.clone(), cmdline::parse(&line).ok()?)))
+        .collect();
+    if let Some(args) = own {
+        runs.push((input.cmdline.clone(), args));
+    }
+    for (line, args) in &runs {
+        let outcome = plan::plan(args, &scan, &PlanOptions::default());
+        if let Ok(p) = &outcome.plan {
+            for step in &p.steps {
+                std::hint::black_box(step.to_string());
+            }
+        }
+        std::hint::black_box(dry_run::report(line, args, &scan, &outcome));
+    }
+}
+
+/// The planner's input, taken apart.
+struct PlannerInput {
+    flags: u8,
+    cmdline: String,
+    devices: Vec<Vec<u8>>,
+}
+
+impl PlannerInput {
+    fn split(data: &[u8]) -> Option<PlannerInput> {
+        let flags = *data.first()?;
+        let count = usize::from(flags & 3).max(1);
+        let cmdline_len = usize::from(u16::from_le_bytes(data.get(1..3)?.try_into().ok()?));
+        let cmdline_len = cmdline_len.min(PLANNER_CMDLINE);
+        let cmdline = data.get(3..)?;
+        let cmdline_len = cmdline_len.min(cmdline.len());
+        let (cmdline, mut rest) = cmdline.split_at(cmdline_len);
+        let mut lens = Vec::new();
+        for _ in 1..count {
+            let len = le_u32(rest, 0).unwrap_or(0) as usize;
+            rest = rest.get(4..).unwrap_or_default();
+            lens.push(len);
+        }
+        let mut budget = rest.get(..PLANNER_BYTES).unwrap_or(rest);
+        let mut devices = Vec::new();
+        for len in lens {
+            let (disk, after) = budget.split_at(len.min(budget.len()));
+            devices.push(disk.to_vec());
+            budget = after;
+        }
+        devices.push(budget.to_vec());
+        Some(PlannerInput {
+            flags,
+            cmdline: String::from_utf8_lossy(cmdline).into_owned(),
+            devices,
+        })
+    }
+}
+
+fn le_u32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(
+        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
+    ))
+}
+
+fn le_u64(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(
+        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
+    ))
+}
+
+fn put_u32(b: &mut [u8], at: usize, value: u32) {
+    if let Some(field) = at.checked_add(4).and_then(|end| b.get_mut(at..end)) {
+        field.copy_from_slice(&value.to_le_bytes());
+    }
+}
+
+/// Recomputes the checksum of every LVM label (a 512-byte sector that starts LABELONE).
+fn fix_labels(dev: &mut [u8]) {
+    for sector in dev.chunks_exact_mut(512) {
+        if sector.starts_with(LABEL_ID) {
+            let crc = calc_crc(INITIAL_CRC, sector.get(20..).unwrap_or_default());
+            put_u32(sector, 16, crc);
+        }
+    }
+}
+
+/// Recomputes the checksums of the metadata area header at `start` and of the text its
+/// slot 0 names (wrapping as the reader does), when they lie inside `dev`.
+fn fix_mda(dev: &mut [u8], start: usize) {
+    let Some(header) = start.checked_add(512).and_then(|end| dev.get(start..end)) else {
+        return;
+    };
+    if header.get(4..20) != Some(MDA_MAGIC) {
+        return;
+    }
+    let field = |at| le_u64(header, at).and_then(|v| usize::try_from(v).ok());
+    if let (Some(size), Some(offset), Some(len)) = (field(32), field(40), field(48)) {
+        let first = len.min(size.saturating_sub(offset));
+        let parts = [(offset, first), (512, len - first)];
+        let mut crc = Some(INITIAL_CRC);
+        for (at, n) in parts {
+            let bytes = start
+                .checked_add(at)
+                .and_then(|from| Some((from, from.checked_add(n)?)))
+                .and_then(|(from, to)| dev.get(from..to));
+            crc = crc.zip(bytes).map(|(crc, bytes)| calc_crc(crc, bytes));
+        }
+        let plausible = offset >= 512 && offset < size && len > 0;
+        if let (Some(crc), true) = (crc, plausible) {
+            put_u32(dev, start + 56, crc);
+        }
+    }
+    let crc = calc_crc(
+        INITIAL_CRC,
+        dev.get(start + 4..start + 512).unwrap_or_default(),
+    );
+    put_u32(dev, start, crc);
+}
+
+/// Recomputes the CRCs of the GPT header at byte `at`, read as sector `my_lba` of a
+/// volume with `ss`-byte sectors, and of its entry array, when they lie inside `dev`.
+fn fix_gpt(dev: &mut [u8], at: usize, ss: usize) {
+    let Some(header) = at.checked_add(ss).and_then(|end| dev.get(at..end)) else {
+        return;
+    };
+    if !header.starts_with(GPT_SIGNATURE) {
+        return;
+    }
+    let number = |at| le_u64(header, at).and_then(|v| usize::try_from(v).ok());
+    let base = number(24)
+        .and_then(|lba| lba.checked_mul(ss))
+        .and_then(|off| at.checked_sub(off));
+    let entries = base
+        .zip(number(72))
+        .and_then(|(base, lba)| base.checked_add(lba.checked_mul(ss)?));
+    let count = le_u32(header, 80).unwrap_or(0) as usize;
+    let entry_size = le_u32(header, 84).unwrap_or(0) as usize;
+    let header_size = le_u32(header, 12).unwrap_or(0) as usize;
+    if let Some(array) = entries
+        .zip(count.checked_mul(entry_size))
+        .and_then(|(from, n)| dev.get(from..from.checked_add(n)?))
+    {
+        let crc = crc32(array);
+        put_u32(dev, at + 88, crc);
+    }
+    if (92..=ss).contains(&header_size) {
+        let mut covered = dev.get(at..at + header_size).unwrap_or_default().to_vec();
+        if let Some(field) = covered.get_mut(16..20) {
+            field.fill(0);
+        }
+        put_u32(dev, at + 16, crc32(&covered));
+    }
+}
+
+/// Every checksum the scan checks, wherever its structure sits in a device: labels, then
+/// metadata areas (text, then header), then GPT headers as for `gpt_ss`-byte sectors.
+fn fix_all(dev: &mut [u8], gpt_ss: usize) {
+    fix_labels(dev);
+    for at in (0..dev.len()).step_by(512) {
+        match dev.get(at..at + 20) {
+            Some(head) if head.get(4..20) == Some(MDA_MAGIC) => fix_mda(dev, at),
+            Some(head) if head.starts_with(GPT_SIGNATURE) && at % gpt_ss == 0 => {
+                fix_gpt(dev, at, gpt_ss)
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_checksums_satisfy_the_readers() {
+        // A label with a wrong CRC is refused, and read once fixed.
+        let mut dev = vec![0u8; 2048];
+        dev[512..520].copy_from_slice(LABEL_ID);
+        dev[520] = 1; // sector_xl
+        dev[532..536].copy_from_slice(&32u32.to_le_bytes());
+        dev[536..544].copy_from_slice(b"LVM2 001");
+        dev[544..576].copy_from_slice(&[b'A'; 32]);
+        let src = MemSource::new("d", dev.clone());
+        assert!(label::read_label(&src).is_err());
+        fix_labels(&mut dev);
+        let src = MemSource::new("d", dev);
+        assert!(label::read_label(&src).unwrap().is_some());
+    }
+
+    #[test]
+    fn planner_input_splits_into_devices() {
+        let mut data = vec![2u8 | FLAG_FIX_CHECKSUMS, 3, 0];
+        data.extend_from_slice(b"abc");
+        data.extend_from_slice(&5u32.to_le_bytes());
+        data.extend_from_slice(b"01234567");
+        let input = PlannerInput::split(&data).unwrap();
+        assert_eq!(input.cmdline, "abc");
+        assert_eq!(input.devices, vec![b"01234".to_vec(), b"567".to_vec()]);
+        // Lengths past the end are cut short; nothing is lost or invented.
+        let input = PlannerInput::split(&[3, 255, 255, b'x']).unwrap();
+        assert_eq!(input.cmdline, "x");
+        assert_eq!(input.devices, vec![Vec::<u8>::new(); 3]);
+        assert!(PlannerInput::split(&[1, 0]).is_none());
+    }
+}
