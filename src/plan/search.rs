@@ -8,6 +8,7 @@
 //! root partition for this architecture.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::cmdline::{BootArgs, DeviceSpec, VgLv};
 use crate::dps::{self, Arch, DpsRole};
@@ -50,11 +51,15 @@ impl Image {
     }
 }
 
+/// The disk image at the start of an LV, none, or why it cannot be read.
+type LvImage = Result<Option<Arc<Image>>, String>;
+
 /// A volume that matched the command line, and the image it sits in, if any.
 #[derive(Clone)]
 pub struct Match {
     pub data: Volume,
-    pub image: Option<Image>,
+    /// Shared: many matches may come from one image.
+    pub image: Option<Arc<Image>>,
     /// Why it matched, for the report.
     pub why: String,
 }
@@ -70,8 +75,8 @@ pub struct Search<'a> {
     pub scan: &'a Scan,
     pub args: &'a BootArgs,
     pub arch: Arch,
-    lv_images: HashMap<(usize, usize), Result<Option<Image>, String>>,
-    disk_images: Option<Vec<Image>>,
+    lv_images: HashMap<(usize, usize), LvImage>,
+    disk_images: Option<Vec<Arc<Image>>>,
     pub rejected: Vec<Rejected>,
     /// Volumes that could not be read while searching (a damaged GPT in an LV, say):
     /// not candidates, but possibly why nothing matched.
@@ -99,7 +104,7 @@ impl<'a> Search<'a> {
     }
 
     /// Every GPT disk, with a volume per partition.
-    fn disks(&mut self) -> Vec<Image> {
+    fn disks(&mut self) -> Vec<Arc<Image>> {
         if let Some(d) = &self.disk_images {
             return d.clone();
         }
@@ -118,19 +123,19 @@ impl<'a> Search<'a> {
                         .ok_or_else(|| format!("partition {} was not scanned", p.number))
                 })
                 .collect();
-            images.push(Image {
+            images.push(Arc::new(Image {
                 label: scan.devices[disk.source].display_name(),
                 gpt: gpt.clone(),
                 partitions,
                 lv: None,
-            });
+            }));
         }
         self.disk_images = Some(images.clone());
         images
     }
 
     /// The disk image inside an LV, if it starts with a GPT.
-    fn lv_image(&mut self, vg: usize, lv: usize) -> Result<Option<Image>, String> {
+    fn lv_image(&mut self, vg: usize, lv: usize) -> Result<Option<Arc<Image>>, String> {
         if let Some(cached) = self.lv_images.get(&(vg, lv)) {
             return cached.clone();
         }
@@ -144,12 +149,12 @@ impl<'a> Search<'a> {
                 .iter()
                 .map(|p| volume::lv_partition_volume(&whole, p))
                 .collect();
-            Ok(Some(Image {
+            Ok(Some(Arc::new(Image {
                 label: whole.label.clone(),
                 gpt,
                 partitions,
                 lv: Some(whole),
-            }))
+            })))
         })();
         self.lv_images.insert((vg, lv), result.clone());
         result
@@ -168,7 +173,7 @@ impl<'a> Search<'a> {
     }
 
     /// Every GPT: on disks, and at the start of every visible LV that can be read.
-    fn all_images(&mut self) -> Vec<Image> {
+    fn all_images(&mut self) -> Vec<Arc<Image>> {
         let mut images = self.disks();
         for (g, l) in self.all_lvs() {
             match self.lv_image(g, l) {
@@ -388,7 +393,7 @@ impl<'a> Search<'a> {
     }
 
     /// The root partition of a disk image.
-    fn image_root(&mut self, image: Image, why: &str) -> Vec<Match> {
+    fn image_root(&mut self, image: Arc<Image>, why: &str) -> Vec<Match> {
         let by_uuid = self
             .args
             .root_hash
