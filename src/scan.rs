@@ -154,36 +154,34 @@ impl Scan {
     /// Opens and reads every device. Nothing here fails the whole scan: a device that
     /// cannot be read becomes a warning, since it may not be the one that matters.
     pub fn read(devices: Vec<BlockDevice>) -> Scan {
+        let mut warnings = Vec::new();
         let sources = devices
             .iter()
-            .map(|d| FileSource::open(&d.path).map(|s| Arc::new(s) as Arc<dyn ReadAt>))
-            .collect::<Vec<_>>();
-        let mut scan = Scan {
-            devices,
-            ..Scan::default()
-        };
-        for (i, opened) in sources.into_iter().enumerate() {
-            match opened {
-                Ok(src) => scan.sources.push(Some(src)),
+            .map(|d| match FileSource::open(&d.path) {
+                Ok(s) => Some(Arc::new(s) as Arc<dyn ReadAt>),
                 Err(e) => {
-                    let name = scan.devices[i].display_name();
-                    scan.warnings
-                        .push(format!("cannot open {name} read-only: {e}"));
-                    scan.sources.push(None);
+                    warnings.push(format!("cannot open {} read-only: {e}", d.display_name()));
+                    None
                 }
-            }
-        }
-        scan.find_areas();
-        scan.find_pvs();
-        scan.assemble_vgs();
-        scan
+            })
+            .collect();
+        Scan::assemble(devices, sources, warnings)
     }
 
     /// A scan over sources already open (tests, fuzzing).
     pub fn from_sources(devices: Vec<BlockDevice>, sources: Vec<Arc<dyn ReadAt>>) -> Scan {
+        Scan::assemble(devices, sources.into_iter().map(Some).collect(), Vec::new())
+    }
+
+    fn assemble(
+        devices: Vec<BlockDevice>,
+        sources: Vec<Option<Arc<dyn ReadAt>>>,
+        warnings: Vec<String>,
+    ) -> Scan {
         let mut scan = Scan {
             devices,
-            sources: sources.into_iter().map(Some).collect(),
+            sources,
+            warnings,
             ..Scan::default()
         };
         scan.find_areas();

@@ -11,22 +11,13 @@ use super::log::{ms, Log};
 use crate::cmdline::BootArgs;
 use crate::devices::{self, BlockDevice};
 use crate::plan::step::Wait;
-use crate::plan::{self, Outcome, PlanOptions, DEFAULT_WAIT};
+use crate::plan::{self, wait_limit, Outcome, PlanOptions};
 use crate::scan::Scan;
 
 /// How often sysfs is looked at.
 const POLL: Duration = Duration::from_millis(50);
 /// How often the log says what is still missing.
 const REMIND: Duration = Duration::from_secs(3);
-
-/// How long the command line says to wait.
-pub fn wait_limit(args: &BootArgs) -> Wait {
-    match (args.rootdelay, args.rootwait) {
-        (Some(d), _) => Wait::For(d),
-        (None, true) => Wait::Forever,
-        (None, false) => Wait::For(DEFAULT_WAIT),
-    }
-}
 
 /// What the disks held at the last look, and the planner's answer.
 pub struct Found {

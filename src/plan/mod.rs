@@ -402,6 +402,16 @@ fn verity_words(args: &BootArgs) -> Vec<String> {
     words.into_iter().map(String::from).collect()
 }
 
+/// How long the command line says to wait for the root's devices: `rootdelay=` seconds,
+/// no limit with `rootwait`, `DEFAULT_WAIT` otherwise.
+pub fn wait_limit(args: &BootArgs) -> Wait {
+    match (args.rootdelay, args.rootwait) {
+        (Some(d), _) => Wait::For(d),
+        (None, true) => Wait::Forever,
+        (None, false) => Wait::For(DEFAULT_WAIT),
+    }
+}
+
 fn build(c: &Candidate, args: &BootArgs, scan: &Scan) -> Result<Plan, PlanError> {
     let fstype = match (&args.fstype, &c.filesystem) {
         (Some(t), _) => t.clone(),
@@ -469,11 +479,7 @@ fn build(c: &Candidate, args: &BootArgs, scan: &Scan) -> Result<Plan, PlanError>
             }
         }
     }
-    let wait = match (args.rootdelay, args.rootwait) {
-        (Some(d), _) => Wait::For(d),
-        (None, true) => Wait::Forever,
-        (None, false) => Wait::For(DEFAULT_WAIT),
-    };
+    let wait = wait_limit(args);
     let mut steps = vec![
         Step::LoadModules {
             modules: vec![
