@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 use crate::cmdline::{self, BootArgs};
 use crate::devices;
 use crate::dps;
+use crate::plan::verity_setup::{Candidate, RootHashFrom};
 use crate::plan::{self, Outcome, PlanOptions};
 use crate::scan::Scan;
 use crate::units::Bytes;
@@ -76,7 +77,7 @@ pub fn run(opts: &DryRunOptions) -> i32 {
     };
     let ok = outcome.plan.is_ok() && verify.as_ref().is_none_or(|v| v.is_ok());
     if opts.json {
-        let mut j = to_json(&text, &args, &scan, &outcome);
+        let mut j = to_json(&text, &scan, &outcome);
         if let Some(v) = &verify {
             j["verify"] = match v {
                 Ok(msg) => json!({ "ok": true, "message": msg }),
@@ -96,7 +97,17 @@ pub fn run(opts: &DryRunOptions) -> i32 {
                 Err(msg) => println!("verify: FAILED: {msg}"),
             }
         }
-        if ok {
+        let signed = outcome.plan.as_ref().is_ok_and(|p| {
+            p.steps
+                .iter()
+                .any(|s| matches!(s, crate::plan::step::Step::AddKey { .. }))
+        });
+        if ok && signed {
+            println!(
+                "result: the boot would succeed if the kernel trusts the key that signed the \
+                 root hash (only the kernel can check that)"
+            );
+        } else if ok {
             println!("result: the boot would succeed");
         } else {
             println!("result: the boot would FAIL");
@@ -312,10 +323,14 @@ pub fn report(text: &str, args: &BootArgs, scan: &Scan, outcome: &Outcome) -> St
                 fs.size
             ));
         }
-        if let Some((part, _)) = &c.signature {
+        if let RootHashFrom::Signature(part) = &c.root_hash_from {
             s.push_str(&format!(
-                "      signature: {part} is well-formed and its rootHash matches (the kernel, not the dry run, checks signatures)\n"
+                "      root hash: {} (the rootHash of {part}; no roothash= given)\n",
+                c.root_hash
             ));
+        }
+        if let Some(line) = signature_line(c) {
+            s.push_str(&format!("      signature: {line}\n"));
         }
     }
     if outcome.candidates.len() > 1 && outcome.selected.is_some() {
@@ -341,7 +356,7 @@ pub fn report(text: &str, args: &BootArgs, scan: &Scan, outcome: &Outcome) -> St
 }
 
 /// The JSON report (its shape is documented in README.md).
-pub fn to_json(text: &str, args: &BootArgs, scan: &Scan, outcome: &Outcome) -> Value {
+pub fn to_json(text: &str, scan: &Scan, outcome: &Outcome) -> Value {
     let vgs: Vec<Value> = scan
         .vgs
         .iter()
@@ -404,6 +419,15 @@ pub fn to_json(text: &str, args: &BootArgs, scan: &Scan, outcome: &Outcome) -> V
                 "reason": c.found_by, "hash": c.hash.label, "hash_reason": c.hash_found_by,
                 "filesystem": c.filesystem.as_ref().map(|f| f.kind.name()),
                 "signature": c.signature.as_ref().map(|(p, _)| p.clone()),
+                "signers": c.signature.as_ref().map(|(_, sig)| sig.pkcs7.signers.iter()
+                    .map(|s| json!({ "id": s.id, "digest": s.digest, "algorithm": s.algorithm }))
+                    .collect::<Vec<_>>()),
+                "signature_to_kernel": c.signature_to_kernel,
+                "root_hash": c.root_hash.to_hex(),
+                "root_hash_from": match &c.root_hash_from {
+                    RootHashFrom::CommandLine(w) => json!({ "command_line": w }),
+                    RootHashFrom::Signature(p) => json!({ "signature": p }),
+                },
                 "root_hash_matches": c.root_check.is_ok(),
                 "root_check_error": c.root_check.as_ref().err(),
                 "verity": {
@@ -436,7 +460,7 @@ pub fn to_json(text: &str, args: &BootArgs, scan: &Scan, outcome: &Outcome) -> V
         "ok": outcome.plan.is_ok(),
         "error": error,
         "cmdline": text.trim(),
-        "root_hash": args.root_hash.as_ref().map(|h| h.to_hex()),
+        "root_hash": outcome.root_hash.as_ref().map(|h| h.to_hex()),
         "devices": devices,
         "volume_groups": vgs,
         "warnings": scan.warnings.iter().chain(&outcome.problems).collect::<Vec<_>>(),
@@ -444,4 +468,26 @@ pub fn to_json(text: &str, args: &BootArgs, scan: &Scan, outcome: &Outcome) -> V
         "rejected": rejected,
         "plan": plan,
     })
+}
+
+/// What the report says of a candidate's signature: who signed, and who checks it.
+fn signature_line(c: &Candidate) -> Option<String> {
+    let (part, sig) = c.signature.as_ref()?;
+    let fingerprint = sig
+        .certificate_fingerprint
+        .as_ref()
+        .map_or(String::new(), |f| {
+            format!(", certificate SHA-256 {}", crate::id::encode_hex(f))
+        });
+    let verdict = if c.signature_to_kernel {
+        "passed to the kernel, which checks it against its trusted keys when it loads the \
+         table (the dry run checks only its form)"
+    } else {
+        "not used: the root hash comes from the command line (dm_verity.require_signatures=1 \
+         would have the kernel check it too)"
+    };
+    Some(format!(
+        "{part}: well-formed {}{fingerprint}, for this root hash; {verdict}",
+        sig.pkcs7
+    ))
 }

@@ -375,6 +375,7 @@ scenario_tests! {
     needs_root_loop_erofs => "erofs",
     needs_root_loop_plain_gpt => "plain-gpt",
     needs_root_loop_sector4k => "sector4k",
+    needs_root_loop_signed => "signed",
 }
 
 #[test]

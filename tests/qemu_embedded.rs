@@ -18,57 +18,7 @@ mod common;
 mod qemu;
 
 use common::corrupt_root_data;
-use qemu::{make_disk, qemu_fixture, root_hash, use_embedded_kernel, Boot};
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::OnceLock;
-
-/// Makes the embedded kernel once per process and has every boot use it.
-fn embedded() {
-    static KERNEL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let kernel = KERNEL.get_or_init(|| {
-        if let Ok(k) = std::env::var("VERINIT_TEST_EMBEDDED_KERNEL") {
-            let k = PathBuf::from(k);
-            return if k.is_file() {
-                Ok(k)
-            } else {
-                Err(format!(
-                    "{} (from VERINIT_TEST_EMBEDDED_KERNEL) does not exist",
-                    k.display()
-                ))
-            };
-        }
-        // make knows whether it is up to date: a kernel holding an older verinit would
-        // test the wrong binary.
-        let root = qemu::source_root();
-        let out = Command::new("make")
-            .arg("-C")
-            .arg(&root)
-            .arg("kernel-embedded")
-            .output()
-            .map_err(|e| format!("cannot run make: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "the embedded QEMU tests need build/vmlinux-embedded, made by `make \
-                 kernel-embedded` (mk/embedded.mk, included by the Makefile), which failed \
-                 ({}):\n{}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        let k = root.join("build/vmlinux-embedded");
-        if k.is_file() {
-            Ok(k)
-        } else {
-            Err(format!(
-                "`make kernel-embedded` did not make {}",
-                k.display()
-            ))
-        }
-    });
-    use_embedded_kernel(kernel.clone().unwrap_or_else(|e| panic!("{e}")));
-}
+use qemu::{embedded, make_disk, qemu_fixture, root_hash, Boot};
 
 /// Boots `scenario` with its own command line and expects a pass on the image the
 /// scenario names with `fstype`, as `boots` of tests/qemu_boot.rs does.

@@ -12,7 +12,7 @@ use nix::sys::stat::{mknod, Mode, SFlag};
 use nix::unistd::execve;
 
 use super::modules;
-use super::system::System;
+use super::system::{explain_table_error, System};
 use crate::dm_table::{DevNum, TableLine};
 
 /// How long to wait for devtmpfs to make a node the kernel has announced.
@@ -65,6 +65,12 @@ pub fn device_node(dev: DevNum) -> Result<PathBuf, String> {
     }
 }
 
+/// Present when dm-verity can check root hash signatures.
+const VERITY_SIG_PARAM: &str = "/sys/module/dm_verity/parameters/require_signatures";
+/// `<linux/keyctl.h>`.
+const KEY_SPEC_PROCESS_KEYRING: libc::c_long = -2;
+const KEYCTL_INVALIDATE: libc::c_long = 21;
+
 impl System for Linux {
     fn has_module(&mut self, name: &str) -> bool {
         let fs = std::fs::read_to_string("/proc/filesystems").unwrap_or_default();
@@ -74,6 +80,59 @@ impl System for Linux {
 
     fn device_ready(&mut self, dev: DevNum) -> Result<(), String> {
         device_node(dev).map(|_| ())
+    }
+
+    fn add_key(&mut self, description: &str, payload: &[u8]) -> Result<i32, String> {
+        // dm-verity declares this parameter only when built with signature checking.
+        if !Path::new(VERITY_SIG_PARAM).exists() {
+            return Err(format!(
+                "this kernel cannot check root hash signatures: dm-verity was built without \
+                 CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG (there is no {VERITY_SIG_PARAM}); use a \
+                 kernel with it, or give roothash= from a boot entry the boot loader checked"
+            ));
+        }
+        let kind = c"user";
+        let desc = CString::new(description)
+            .map_err(|_| format!("key description {description:?} holds a NUL byte"))?;
+        // SAFETY: `kind` and `desc` are NUL-terminated and outlive the call; the payload
+        // pointer and length describe one live slice the kernel only reads.
+        let serial = unsafe {
+            libc::syscall(
+                libc::SYS_add_key,
+                kind.as_ptr(),
+                desc.as_ptr(),
+                payload.as_ptr(),
+                payload.len(),
+                KEY_SPEC_PROCESS_KEYRING,
+            )
+        };
+        if serial < 0 {
+            let e = std::io::Error::last_os_error();
+            let hint = match e.raw_os_error() {
+                Some(libc::ENOSYS) => ": the kernel has no keyrings (CONFIG_KEYS)",
+                Some(libc::EINVAL) if payload.len() > 32767 => {
+                    ": a user key holds at most 32767 bytes"
+                }
+                _ => "",
+            };
+            return Err(format!(
+                "cannot add the root hash signature ({} bytes) to the keyring as {description}: {e}{hint}",
+                payload.len()
+            ));
+        }
+        i32::try_from(serial).map_err(|_| format!("add_key returned serial {serial}"))
+    }
+
+    fn remove_key(&mut self, serial: i32) -> Result<(), String> {
+        // SAFETY: KEYCTL_INVALIDATE takes one integer argument and touches no memory of ours.
+        let r = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_INVALIDATE, serial) };
+        if r < 0 {
+            return Err(format!(
+                "cannot remove key {serial} from the keyring: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        Ok(())
     }
 
     fn dm_create(
@@ -116,8 +175,24 @@ impl System for Linux {
             Err(e) => {
                 let _ = dm.device_remove(&id, DmOptions::default());
                 let lines: Vec<String> = table.iter().map(ToString::to_string).collect();
+                let (errno, cause) = match &e {
+                    devicemapper::DmError::Core(devicemapper::errors::Error::Ioctl(
+                        _,
+                        _,
+                        _,
+                        errno,
+                    )) => {
+                        let errno = **errno as i32;
+                        (errno, std::io::Error::from_raw_os_error(errno).to_string())
+                    }
+                    other => (0, other.to_string()),
+                };
+                let cause = match explain_table_error(errno, table) {
+                    Some(why) => why.to_string(),
+                    None => format!("{cause} (the kernel's log line above says which argument)"),
+                };
                 Err(format!(
-                    "the kernel refused the table of {name}: {e}\n  table: {}",
+                    "the kernel refused the table of {name}: {cause}\n  table: {}",
                     lines.join("\n         ")
                 ))
             }

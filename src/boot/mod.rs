@@ -58,7 +58,7 @@ pub fn run() -> ! {
         .release()
         .to_string_lossy()
         .into_owned();
-    match modules::load_all(&Path::new("/lib/modules").join(&release)) {
+    match modules::load_all(&Path::new("/lib/modules").join(&release), &text) {
         Ok(list) => {
             let mut loaded = 0;
             for (name, outcome) in &list {

@@ -159,7 +159,9 @@ pub enum Loaded {
 /// order. Returns each module's name and outcome; only a missing or broken modules.dep
 /// is an error, since a module that fails may not be one the plan needs (the plan's
 /// `load-modules` step checks those).
-pub fn load_all(dir: &Path) -> Result<Vec<(String, Loaded)>, String> {
+/// `cmdline` (the kernel command line) gives each module its `<module>.<param>=` options,
+/// as modprobe would.
+pub fn load_all(dir: &Path, cmdline: &str) -> Result<Vec<(String, Loaded)>, String> {
     let dep_path = dir.join("modules.dep");
     let text = match std::fs::read_to_string(&dep_path) {
         Ok(t) => t,
@@ -170,18 +172,26 @@ pub fn load_all(dir: &Path) -> Result<Vec<(String, Loaded)>, String> {
     let order = load_order(&entries).map_err(|e| format!("{}: {e}", dep_path.display()))?;
     Ok(order
         .iter()
-        .map(|rel| (module_name(rel), load_one(&dir.join(rel))))
+        .map(|rel| {
+            let name = module_name(rel);
+            let params = crate::cmdline::module_parameters(cmdline, &name);
+            let loaded = load_one(&dir.join(rel), &params);
+            (name, loaded)
+        })
         .collect())
 }
 
-fn load_one(path: &PathBuf) -> Loaded {
+fn load_one(path: &PathBuf, params: &str) -> Loaded {
     use nix::errno::Errno;
     use nix::kmod::{finit_module, ModuleInitFlags};
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => return Loaded::Failed(format!("cannot open {}: {e}", path.display())),
     };
-    match finit_module(&file, c"", ModuleInitFlags::empty()) {
+    let Ok(params) = std::ffi::CString::new(params) else {
+        return Loaded::Failed(format!("{}: a parameter holds a NUL byte", path.display()));
+    };
+    match finit_module(&file, &params, ModuleInitFlags::empty()) {
         Ok(()) => Loaded::Loaded,
         Err(Errno::EEXIST) => Loaded::AlreadyLoaded,
         Err(Errno::ENODEV) => Loaded::NoDevice,

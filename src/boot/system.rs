@@ -15,6 +15,10 @@ pub trait System {
     fn has_module(&mut self, name: &str) -> bool;
     /// Whether a block device node is there to use (waits briefly if not).
     fn device_ready(&mut self, dev: DevNum) -> Result<(), String>;
+    /// Adds a "user" key to this process's keyring; returns its serial number.
+    fn add_key(&mut self, description: &str, payload: &[u8]) -> Result<i32, String>;
+    /// Removes a key added by `add_key`.
+    fn remove_key(&mut self, serial: i32) -> Result<(), String>;
     /// Creates a dm device, loads its table read-only and resumes it; returns its number.
     fn dm_create(
         &mut self,
@@ -53,6 +57,47 @@ impl fmt::Display for StepError {
         write!(f, "step {} failed: {}", self.step + 1, self.what)
     }
 }
+
+/// Why the kernel refused a table, in words, when the errno has a meaning of its own
+/// for it: a verity table that names a signature key (`root_hash_sig_key_desc`) fails
+/// with the kernel's verdict on the signature.
+pub fn explain_table_error(errno: i32, table: &[TableLine]) -> Option<&'static str> {
+    let signed = table.iter().any(|l| match &l.target {
+        Target::Verity(v) => v.options.iter().any(|o| o == "root_hash_sig_key_desc"),
+        _ => false,
+    });
+    if !signed {
+        return None;
+    }
+    Some(match errno {
+        ENOKEY => {
+            "the kernel does not trust the key that signed the root hash (ENOKEY): the \
+             signer's certificate must be among the kernel's trusted keys \
+             (CONFIG_SYSTEM_TRUSTED_KEYS when the kernel is built); check that the image was \
+             signed with the key this kernel was built to trust"
+        }
+        EKEYREJECTED => {
+            "the kernel rejected the root hash signature (EKEYREJECTED): it does not verify \
+             with the trusted signer's certificate, so it was altered or made for another \
+             root hash; sign the image again"
+        }
+        EBADMSG => {
+            "the kernel cannot read the root hash signature (EBADMSG): it is not PKCS#7 as \
+             the kernel parses it; sign with openssl smime -sign -binary -outform der"
+        }
+        ENOPKG => {
+            "the kernel lacks an algorithm of the root hash signature (ENOPKG): build in \
+             the signature's digest and key algorithms (e.g. CONFIG_CRYPTO_SHA256, \
+             CONFIG_CRYPTO_RSA)"
+        }
+        _ => return None,
+    })
+}
+
+const ENOPKG: i32 = 65;
+const EBADMSG: i32 = 74;
+const ENOKEY: i32 = 126;
+const EKEYREJECTED: i32 = 129;
 
 /// Replaces the names of dm devices created earlier by their numbers.
 fn resolve(line: &TableLine, created: &HashMap<String, DevNum>) -> Result<TableLine, String> {
@@ -102,6 +147,7 @@ pub fn execute(
     progress: &mut dyn FnMut(usize, &Step),
 ) -> StepError {
     let mut created: HashMap<String, DevNum> = HashMap::new();
+    let mut keys: HashMap<String, i32> = HashMap::new();
     for (i, step) in plan.steps.iter().enumerate() {
         progress(i, step);
         let fail = |what: String| StepError { step: i, what };
@@ -129,6 +175,19 @@ pub fn execute(
                     _ => None,
                 })
                 .try_for_each(|n| sys.device_ready(n)),
+            Step::AddKey {
+                description,
+                payload,
+                ..
+            } => sys.add_key(description, payload).map(|serial| {
+                keys.insert(description.clone(), serial);
+            }),
+            Step::RemoveKey { description } => match keys.remove(description) {
+                Some(serial) => sys.remove_key(serial),
+                None => Err(format!(
+                    "key {description} was not added by an earlier step"
+                )),
+            },
             Step::DmCreate {
                 name,
                 uuid,
@@ -203,6 +262,15 @@ mod tests {
         }
         fn device_ready(&mut self, dev: DevNum) -> Result<(), String> {
             self.calls.push(format!("ready {dev}"));
+            Ok(())
+        }
+        fn add_key(&mut self, description: &str, payload: &[u8]) -> Result<i32, String> {
+            self.calls
+                .push(format!("add key {description} {} bytes", payload.len()));
+            Ok(42)
+        }
+        fn remove_key(&mut self, serial: i32) -> Result<(), String> {
+            self.calls.push(format!("remove key {serial}"));
             Ok(())
         }
         fn dm_create(
@@ -342,5 +410,58 @@ mod tests {
         let err = execute(&plan(), &mut rec, &mut |_, _| {});
         assert_eq!(err.step, 5);
         assert!(!rec.calls.iter().any(|c| c.starts_with("switch")));
+    }
+
+    #[test]
+    fn a_signature_key_lives_while_the_verity_table_loads() {
+        let mut p = plan();
+        let desc = "verinit:root:ab".to_string();
+        p.steps.insert(
+            4,
+            Step::AddKey {
+                description: desc.clone(),
+                payload: vec![0x30; 7],
+                from: "vg0/root partition 3".into(),
+            },
+        );
+        p.steps.insert(
+            6,
+            Step::RemoveKey {
+                description: desc.clone(),
+            },
+        );
+        let mut rec = Recorder::default();
+        execute(&p, &mut rec, &mut |_, _| {});
+        let at = |c: &str| rec.calls.iter().position(|x| x.starts_with(c)).unwrap();
+        assert!(at("add key verinit:root:ab 7 bytes") < at("dm root"));
+        assert!(at("dm root") < at("remove key 42"));
+        // A key removed that was never added is a planner bug, reported as such.
+        let bad = Plan {
+            steps: vec![Step::RemoveKey { description: desc }],
+        };
+        let err = execute(&bad, &mut Recorder::default(), &mut |_, _| {});
+        assert!(err.what.contains("not added"), "{err}");
+    }
+
+    #[test]
+    fn signature_errnos_explained_only_for_signed_tables() {
+        let signed: Vec<TableLine> = vec![
+            "0 8 verity 1 253:0 253:1 4096 4096 1 1 sha256 ab - 2 root_hash_sig_key_desc k"
+                .parse()
+                .unwrap(),
+        ];
+        let plain: Vec<TableLine> = vec!["0 8 verity 1 253:0 253:1 4096 4096 1 1 sha256 ab -"
+            .parse()
+            .unwrap()];
+        for (errno, word) in [
+            (ENOKEY, "does not trust"),
+            (EKEYREJECTED, "altered"),
+            (EBADMSG, "cannot read"),
+            (ENOPKG, "lacks an algorithm"),
+        ] {
+            assert!(explain_table_error(errno, &signed).unwrap().contains(word));
+            assert_eq!(explain_table_error(errno, &plain), None);
+        }
+        assert_eq!(explain_table_error(22, &signed), None);
     }
 }

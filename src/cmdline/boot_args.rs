@@ -15,7 +15,7 @@ pub const MAX_LVM_LV: usize = 64;
 use super::device_spec::{DeviceSpec, Root};
 use super::lvm_name::VgLv;
 use super::option_key::{recognize, Arity, OptionKey, Recognized};
-use super::scalar::{boolean, signed, unsigned};
+use super::scalar::{boolean, kernel_boolean, signed, unsigned};
 use super::tokenize::Word;
 use super::verity_options::VerityOptions;
 use super::{BootArgs, CmdlineError, FailurePolicy};
@@ -49,6 +49,7 @@ pub(crate) struct Builder<'a> {
     rootdelay: Slot<'a, Duration>,
     emergency: Slot<'a, FailurePolicy>,
     panic: Slot<'a, i64>,
+    require_signatures: Slot<'a, bool>,
     errors: Vec<CmdlineError>,
 }
 
@@ -177,6 +178,10 @@ impl<'a> Builder<'a> {
                 let seconds = signed(value).map_err(|e| format!("{e}; write {usage}"))?;
                 set(&mut self.panic, seconds, r, written)
             }
+            OptionKey::RequireSignatures => {
+                let on = kernel_boolean(value).map_err(|e| format!("{e}; write {usage}"))?;
+                set(&mut self.require_signatures, on, r, written)
+            }
         }
         Ok(())
     }
@@ -231,6 +236,7 @@ impl<'a> Builder<'a> {
         let rootdelay = take_slot(s, "rootdelay", self.rootdelay);
         let emergency = take_slot(s, "emergency", self.emergency);
         let panic = take_slot(s, "panic", self.panic);
+        let require_signatures = take_slot(s, "require_signatures", self.require_signatures);
         Ok(BootArgs {
             root,
             lvm_lv,
@@ -248,6 +254,7 @@ impl<'a> Builder<'a> {
             rootdelay,
             emergency,
             panic,
+            require_signatures: require_signatures.unwrap_or(false),
             sources,
         })
     }

@@ -106,6 +106,10 @@ pub struct BootArgs {
     pub emergency: Option<FailurePolicy>,
     /// The kernel's `panic=` seconds; negative reboots at once, 0 never.
     pub panic: Option<i64>,
+    /// `dm_verity.require_signatures=`: the root hash must come with a signature, which
+    /// the kernel checks (the same option makes the kernel refuse any unsigned verity
+    /// table).
+    pub require_signatures: bool,
     /// (field name, the option word as written) for each field set, in field order;
     /// `lvm_lv` once per LV; `init_args` gives the text from `--` on.
     pub sources: Vec<(String, String)>,
@@ -119,6 +123,29 @@ impl BootArgs {
             .find(|(f, _)| f == field)
             .map(|(_, written)| written.as_str())
     }
+}
+
+/// The parameters the command line gives a loadable module, as `modprobe` passes them
+/// to `finit_module`: every `<module>.<param>[=<value>]` word (module names compare with
+/// '-' and '_' alike), space separated, a value with spaces in double quotes. E.g.
+/// `dm_verity.require_signatures=1` gives dm-verity `require_signatures=1`.
+pub fn module_parameters(text: &str, module: &str) -> String {
+    let module = module.replace('-', "_");
+    let mut out: Vec<String> = Vec::new();
+    for word in tokenize::tokenize(text).options {
+        let Some((name, param)) = word.key.split_once('.') else {
+            continue;
+        };
+        if name != module || param.is_empty() {
+            continue;
+        }
+        out.push(match &word.value {
+            None => param.to_string(),
+            Some(v) if v.contains(char::is_whitespace) => format!("{param}=\"{v}\""),
+            Some(v) => format!("{param}={v}"),
+        });
+    }
+    out.join(" ")
 }
 
 /// Parses `/proc/cmdline` text; on failure, every bad option at once, in order.

@@ -28,6 +28,7 @@ pub(crate) enum OptionKey {
     RootDelay,
     Emergency,
     Panic,
+    RequireSignatures,
 }
 
 /// What an option takes after its key.
@@ -59,7 +60,7 @@ const SYSTEMD_KEYS: [(&str, OptionKey); 5] = [
     ("roothash", OptionKey::SystemdRootHash),
 ];
 
-const OTHER_KEYS: [(&str, OptionKey); 12] = [
+const OTHER_KEYS: [(&str, OptionKey); 13] = [
     ("root", OptionKey::Root),
     ("rd.lvm.lv", OptionKey::LvmLv),
     ("rd.ddi.roothash", OptionKey::DdiRootHash),
@@ -72,6 +73,7 @@ const OTHER_KEYS: [(&str, OptionKey); 12] = [
     ("rootdelay", OptionKey::RootDelay),
     ("rd.emergency", OptionKey::Emergency),
     ("panic", OptionKey::Panic),
+    ("dm_verity.require_signatures", OptionKey::RequireSignatures),
 ];
 
 fn lookup(table: &[(&str, OptionKey)], key: &str) -> Option<OptionKey> {
@@ -94,7 +96,7 @@ impl OptionKey {
     pub(crate) fn arity(self) -> Arity {
         match self {
             OptionKey::ReadWrite | OptionKey::ReadOnly | OptionKey::RootWait => Arity::Flag,
-            OptionKey::Verity => Arity::Boolean,
+            OptionKey::Verity | OptionKey::RequireSignatures => Arity::Boolean,
             OptionKey::VerityOptions => Arity::MaybeEmpty,
             _ => Arity::Value,
         }
@@ -120,6 +122,7 @@ impl OptionKey {
             OptionKey::RootDelay => "rootdelay=<seconds>",
             OptionKey::Emergency => "rd.emergency=reboot|poweroff|halt|panic",
             OptionKey::Panic => "panic=<seconds>",
+            OptionKey::RequireSignatures => "dm_verity.require_signatures=<1|0>",
         }
     }
 }
@@ -163,6 +166,14 @@ mod tests {
             ("rootdelay", Some((RootDelay, false))),
             ("rd.emergency", Some((Emergency, false))),
             ("panic", Some((Panic, false))),
+            (
+                "dm_verity.require_signatures",
+                Some((RequireSignatures, false)),
+            ),
+            (
+                "dm-verity.require-signatures",
+                Some((RequireSignatures, false)),
+            ),
         ];
         for (key, expected) in cases {
             assert_eq!(find(key), expected, "{key}");
@@ -211,6 +222,9 @@ mod tests {
             "rootdelays",
             "initrd",
             "init.",
+            "dm_verity.require_signature",
+            "rd.dm_verity.require_signatures",
+            "dm_verity",
             "",
         ] {
             assert_eq!(find(key), None, "{key:?}");

@@ -4,6 +4,8 @@
 //!   unsigned = 1*DIGIT                  ; no sign, no "0x", no unit suffix
 //!   signed   = ["+" | "-"] 1*DIGIT
 //!   boolean  = "1" | "yes" | "true" | "on" | "0" | "no" | "false" | "off"   ; any case
+//!   kernel-boolean = ("1" | "y" | "Y" | "t" | "T" | "on" | "ON") *CHAR         ; kstrtobool,
+//!                  | ("0" | "n" | "N" | "f" | "F" | "of" | "OF") *CHAR        ; as the kernel
 //! Every parser says why it refused, in words that fit after "option 'x=...': ".
 
 /// A decimal unsigned integer that fits in `T`.
@@ -25,6 +27,21 @@ pub(crate) fn signed(text: &str) -> Result<i64, String> {
     }
     text.parse::<i64>()
         .map_err(|_| format!("{text} is out of range"))
+}
+
+/// A boolean as the kernel reads a module parameter (`kstrtobool`): the first letter (two
+/// for on/off) decides, so that verinit and the kernel agree on every spelling.
+pub(crate) fn kernel_boolean(text: &str) -> Result<bool, String> {
+    let b = text.as_bytes();
+    match (b.first(), b.get(1)) {
+        (Some(b'1' | b'y' | b'Y' | b't' | b'T'), _) => Ok(true),
+        (Some(b'0' | b'n' | b'N' | b'f' | b'F'), _) => Ok(false),
+        (Some(b'o' | b'O'), Some(b'n' | b'N')) => Ok(true),
+        (Some(b'o' | b'O'), Some(b'f' | b'F')) => Ok(false),
+        _ => Err(format!(
+            "'{text}' is not a boolean the kernel reads: use 1/0, y/n or on/off"
+        )),
+    }
 }
 
 /// A boolean as systemd writes one.
@@ -98,6 +115,19 @@ mod tests {
         }
         for bad in ["", "2", "y", "enable", "yes "] {
             assert!(boolean(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn kernel_booleans() {
+        for yes in ["1", "y", "Y", "yes", "true", "T", "on", "ON", "1x"] {
+            assert_eq!(kernel_boolean(yes), Ok(true), "{yes}");
+        }
+        for no in ["0", "n", "N", "no", "false", "F", "off", "OFF"] {
+            assert_eq!(kernel_boolean(no), Ok(false), "{no}");
+        }
+        for bad in ["", "2", "o", "enable", " 1"] {
+            assert!(kernel_boolean(bad).is_err(), "{bad:?}");
         }
     }
 }

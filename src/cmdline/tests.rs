@@ -403,3 +403,19 @@ fn huge_command_lines_stay_cheap_and_short() {
     let few: String = (0..64).map(|i| format!("rd.lvm.lv=vg0/lv{i} ")).collect();
     assert_eq!(parse(&few).unwrap().lvm_lv.len(), 64);
 }
+
+#[test]
+fn module_parameters_for_finit_module() {
+    let line = "root=/dev/vda dm_verity.require_signatures=1 dm-verity.x \
+                dm_verity_x.y=2 virtio_blk.q=\"a b\" dm_verity.=3 dm_verity -- dm_verity.z=1";
+    assert_eq!(
+        module_parameters(line, "dm-verity"),
+        "require_signatures=1 x"
+    );
+    assert_eq!(
+        module_parameters(line, "dm_verity"),
+        "require_signatures=1 x"
+    );
+    assert_eq!(module_parameters(line, "virtio_blk"), "q=\"a b\"");
+    assert_eq!(module_parameters(line, "squashfs"), "");
+}

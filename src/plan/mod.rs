@@ -21,10 +21,13 @@ use crate::dps::Arch;
 use crate::id::{encode_hex, RootHash};
 use crate::plan::search::{Rejected, Search};
 use crate::plan::step::{Step, Wait};
-use crate::plan::verity_setup::Candidate;
+use crate::plan::verity_setup::{Candidate, RootHashFrom};
 use crate::plan::volume::Device;
 use crate::scan::Scan;
 use crate::units::Sectors;
+use crate::verity::base64;
+use crate::verity::pkcs7::parse_pkcs7;
+use crate::verity::sig::RootSignature;
 
 /// Where the root is mounted before the switch.
 pub const NEW_ROOT: &str = "/sysroot";
@@ -70,8 +73,13 @@ pub enum PlanError {
     ClonedPv { pv: String, devices: Vec<String> },
     /// Several candidates that are not the same image.
     Ambiguous { candidates: Vec<String> },
-    /// The hash tree found does not hash to the root hash from the command line.
-    WrongRootHash { volume: String, why: String },
+    /// The hash tree found does not hash to the root hash (from the command line, or
+    /// from the signature partition `signature`).
+    WrongRootHash {
+        volume: String,
+        why: String,
+        signature: Option<String>,
+    },
     /// The chosen candidate cannot be turned into steps.
     Unplannable(String),
 }
@@ -130,10 +138,24 @@ impl fmt::Display for PlanError {
                     "\nname the one to boot on the kernel command line (root=)"
                 )
             }
-            PlanError::WrongRootHash { volume, why } => write!(
+            PlanError::WrongRootHash {
+                volume,
+                why,
+                signature: None,
+            } => write!(
                 f,
                 "refusing to mount {volume}: {why}; check that roothash= belongs to the image \
                  installed there (was the volume updated without the boot entry?)"
+            ),
+            PlanError::WrongRootHash {
+                volume,
+                why,
+                signature: Some(part),
+            } => write!(
+                f,
+                "refusing to mount {volume}: {why}; the rootHash in {part} does not belong to \
+                 the image beside it (a signature from another build?): reinstall the image \
+                 with its own signature"
             ),
             PlanError::Unplannable(why) => f.write_str(why),
         }
@@ -163,17 +185,15 @@ pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
         problems: Vec::new(),
         plan: Err(PlanError::Unplannable(String::new())),
     };
-    let problems = argument_problems(args);
+    let mut problems = argument_problems(args);
+    let cmdline_sig = cmdline_signature(args).unwrap_or_else(|p| {
+        problems.push(p);
+        None
+    });
     let mut search = Search::new(scan, args, opts.arch);
     let matches = search.find_data();
-    let Some(root_hash) = args.root_hash.clone() else {
-        outcome.rejected = search.rejected;
-        outcome.problems = search.problems;
-        outcome.plan = Err(PlanError::Arguments(problems));
-        return outcome;
-    };
     for m in &matches {
-        match verity_setup::candidate(&mut search, m, &root_hash) {
+        match verity_setup::candidate(&mut search, m, cmdline_sig.as_ref()) {
             Ok(c) => outcome.candidates.push(c),
             Err(reason) => search.rejected.push(Rejected {
                 label: m.data.label.clone(),
@@ -205,12 +225,17 @@ pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
             return Err(PlanError::WrongRootHash {
                 volume: c.data.label.clone(),
                 why: why.clone(),
+                signature: match &c.root_hash_from {
+                    RootHashFrom::Signature(part) => Some(part.clone()),
+                    RootHashFrom::CommandLine(_) => None,
+                },
             });
         }
         Ok(i)
     });
     outcome.plan = chosen.and_then(|i| {
         outcome.selected = Some(i);
+        outcome.root_hash = Some(outcome.candidates[i].root_hash.clone());
         build(&outcome.candidates[i], args, scan)
     });
     outcome
@@ -224,10 +249,17 @@ fn argument_problems(args: &BootArgs) -> Vec<String> {
     if args.verity == Some(false) {
         p.push("'systemd.verity=0': verinit boots only verified roots".to_string());
     }
-    if args.root_hash.is_none() {
+    let names_volume = args.verity_data.is_some()
+        || !args.lvm_lv.is_empty()
+        || args
+            .root
+            .as_ref()
+            .is_some_and(|r| r.spec != DeviceSpec::VerityRoot);
+    if args.root_hash.is_none() && !names_volume {
         p.push(
-            "no root hash: give roothash=<hex> or rd.ddi.roothash=<hex> (the boot loader's \
-             signed entry should carry it)"
+            "no root hash and no volume: give roothash=<hex> or rd.ddi.roothash=<hex> (the \
+             boot loader's signed entry should carry it), or name a signed disk image with \
+             root= (its root-verity-sig partition then gives the root hash)"
                 .to_string(),
         );
     }
@@ -235,10 +267,36 @@ fn argument_problems(args: &BootArgs) -> Vec<String> {
     if o.fec_device.is_some() || o.fec_offset.is_some() || o.fec_roots.is_some() {
         p.push("fec-device=/fec-offset=/fec-roots=: forward error correction is not supported yet; remove them".into());
     }
-    if o.root_hash_signature.is_some() {
-        p.push("root-hash-signature=: signed root hashes are not supported yet; remove it".into());
-    }
     p
+}
+
+/// `root-hash-signature=base64:<DER PKCS#7>` of `systemd.verity_root_options=`: a
+/// signature of the command line's root hash.
+fn cmdline_signature(args: &BootArgs) -> Result<Option<RootSignature>, String> {
+    let Some(text) = &args.verity_options.root_hash_signature else {
+        return Ok(None);
+    };
+    let Some(b64) = text.strip_prefix("base64:") else {
+        return Err(format!(
+            "root-hash-signature={text}: verinit reads no signature files; give \
+             root-hash-signature=base64:<DER PKCS#7>, or keep the signature in the image's \
+             root-verity-sig partition"
+        ));
+    };
+    let Some(root_hash) = args.root_hash.clone() else {
+        return Err(
+            "root-hash-signature= signs a root hash, and there is no roothash= to go with it"
+                .into(),
+        );
+    };
+    let signature = base64::decode(b64).map_err(|e| format!("root-hash-signature=: {e}"))?;
+    let pkcs7 = parse_pkcs7(&signature).map_err(|e| format!("root-hash-signature=: {e}"))?;
+    Ok(Some(RootSignature {
+        root_hash,
+        signature,
+        pkcs7,
+        certificate_fingerprint: None,
+    }))
 }
 
 fn cloned_pv(scan: &Scan) -> Option<PlanError> {
@@ -447,6 +505,21 @@ fn build(c: &Candidate, args: &BootArgs, scan: &Scan) -> Result<Plan, PlanError>
         .ok_or_else(|| PlanError::Unplannable("data area size overflows".into()))?;
     let mut id = [0u8; 16];
     id.copy_from_slice(c.root_hash.0.get(..16).unwrap_or(&[0; 16]));
+    let mut options = verity_words(args);
+    let key = match (&c.signature, c.signature_to_kernel) {
+        (Some((from, sig)), true) => {
+            let description = names::signature_key_description(&c.root_hash);
+            options.push("root_hash_sig_key_desc".into());
+            options.push(description.clone());
+            dm.push(Step::AddKey {
+                description: description.clone(),
+                payload: sig.signature.clone(),
+                from: from.clone(),
+            });
+            Some(description)
+        }
+        _ => None,
+    };
     dm.push(Step::DmCreate {
         name: names::VERITY_NAME.to_string(),
         uuid: names::verity_uuid(&id),
@@ -465,10 +538,13 @@ fn build(c: &Candidate, args: &BootArgs, scan: &Scan) -> Result<Plan, PlanError>
                 algorithm: p.algorithm.name().to_string(),
                 root_hash: c.root_hash.to_hex(),
                 salt: encode_hex(&p.salt),
-                options: verity_words(args),
+                options,
             }),
         }],
     });
+    if let Some(description) = key {
+        dm.push(Step::RemoveKey { description });
+    }
     let mut devices: Vec<DevRef> = Vec::new();
     for s in &dm {
         if let Step::DmCreate { table, .. } = s {

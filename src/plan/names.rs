@@ -7,11 +7,19 @@
 //!   the verity device     name `root`; uuid `CRYPT-VERITY-<32 hex>-root` (cryptsetup's
 //!                         form, the hex from the superblock UUID or, without one, the
 //!                         first 128 bits of the root hash)
+//!   the signature key     `verinit:root:<root hash hex>`, a "user" key in verinit's
+//!                         process keyring while the verity table is loaded
 
-use crate::id::{encode_hex, LvmId};
+use crate::id::{encode_hex, LvmId, RootHash};
 
 /// The name of the dm-verity device, and so `/dev/mapper/root`.
 pub const VERITY_NAME: &str = "root";
+
+/// The description of the keyring key that holds the root hash's signature while the
+/// verity table that names it (`root_hash_sig_key_desc`) is loaded.
+pub fn signature_key_description(root_hash: &RootHash) -> String {
+    format!("verinit:root:{}", root_hash.to_hex())
+}
 
 /// lvm2's dm name for VG/LV.
 pub fn lv_name(vg: &str, lv: &str) -> String {

@@ -16,6 +16,22 @@ use crate::gpt_table::GptDisk;
 use crate::id::{Guid, RootHash};
 use crate::plan::volume::{self, Origin, Volume};
 use crate::scan::Scan;
+use crate::source::read_vec;
+use crate::verity::sig::{parse_signature, RootSignature, MAX_SIGNATURE_SIZE};
+
+/// An image's root-verity-sig partition.
+#[derive(Clone)]
+pub enum ImageSignature {
+    /// The image has none.
+    Unsigned,
+    /// Its one signature partition, parsed (JSON and PKCS#7 structure).
+    Signed {
+        partition: String,
+        sig: RootSignature,
+    },
+    /// It has one that cannot be used, or several; why.
+    Bad(String),
+}
 
 /// A GPT and a volume for each of its partitions: a disk, or a disk image in an LV.
 #[derive(Clone)]
@@ -27,6 +43,7 @@ pub struct Image {
     pub partitions: Vec<Result<Volume, String>>,
     /// The whole volume when the image is an LV.
     pub lv: Option<Volume>,
+    pub signature: ImageSignature,
 }
 
 impl Image {
@@ -38,6 +55,29 @@ impl Image {
             .filter(|(p, _)| p.part_guid == *uuid)
             .filter_map(|(_, v)| v.as_ref().ok())
             .collect()
+    }
+
+    /// Reads the image's signature partition (for `arch`), if it has one.
+    fn read_signature(&mut self, scan: &Scan, arch: Arch) {
+        self.signature = match self.by_role(DpsRole::RootVeritySig, arch).as_slice() {
+            [] => ImageSignature::Unsigned,
+            [vol] => match read_signature_volume(scan, vol) {
+                Ok(sig) => ImageSignature::Signed {
+                    partition: vol.label.clone(),
+                    sig,
+                },
+                Err(e) => ImageSignature::Bad(e),
+            },
+            many => ImageSignature::Bad(format!(
+                "{} has several root-verity-sig partitions ({}): verinit takes a root hash \
+                 from one only; give roothash=",
+                self.label,
+                many.iter()
+                    .map(|v| v.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        };
     }
 
     fn by_role(&self, role: DpsRole, arch: Arch) -> Vec<&Volume> {
@@ -123,12 +163,15 @@ impl<'a> Search<'a> {
                         .ok_or_else(|| format!("partition {} was not scanned", p.number))
                 })
                 .collect();
-            images.push(Arc::new(Image {
+            let mut image = Image {
                 label: scan.devices[disk.source].display_name(),
                 gpt: gpt.clone(),
                 partitions,
                 lv: None,
-            }));
+                signature: ImageSignature::Unsigned,
+            };
+            image.read_signature(scan, self.arch);
+            images.push(Arc::new(image));
         }
         self.disk_images = Some(images.clone());
         images
@@ -149,12 +192,15 @@ impl<'a> Search<'a> {
                 .iter()
                 .map(|p| volume::lv_partition_volume(&whole, p))
                 .collect();
-            Ok(Some(Arc::new(Image {
+            let mut image = Image {
                 label: whole.label.clone(),
                 gpt,
                 partitions,
                 lv: Some(whole),
-            })))
+                signature: ImageSignature::Unsigned,
+            };
+            image.read_signature(self.scan, self.arch);
+            Ok(Some(Arc::new(image)))
         })();
         self.lv_images.insert((vg, lv), result.clone());
         result
@@ -392,11 +438,22 @@ impl<'a> Search<'a> {
             .collect()
     }
 
+    /// The root hash an image is booted with: the command line's, else the one its
+    /// signature partition carries.
+    pub fn root_hash_for(&self, image: &Image) -> Option<RootHash> {
+        if let Some(h) = &self.args.root_hash {
+            return Some(h.clone());
+        }
+        match &image.signature {
+            ImageSignature::Signed { sig, .. } => Some(sig.root_hash.clone()),
+            _ => None,
+        }
+    }
+
     /// The root partition of a disk image.
     fn image_root(&mut self, image: Arc<Image>, why: &str) -> Vec<Match> {
         let by_uuid = self
-            .args
-            .root_hash
+            .root_hash_for(&image)
             .as_ref()
             .and_then(RootHash::data_partition_uuid)
             .map(|u| image.by_uuid(&u))
@@ -447,8 +504,7 @@ impl<'a> Search<'a> {
     /// hash, else the image's only root-verity partition.
     pub fn image_hash(&self, image: &Image) -> Option<(Volume, &'static str)> {
         let by_uuid = self
-            .args
-            .root_hash
+            .root_hash_for(image)
             .as_ref()
             .and_then(RootHash::hash_partition_uuid)
             .map(|u| image.by_uuid(&u))
@@ -460,15 +516,6 @@ impl<'a> Search<'a> {
             [one] => Some(((*one).clone(), "the image's only root-verity partition")),
             _ => None,
         }
-    }
-
-    /// The image's root-verity-sig partitions.
-    pub fn image_signatures(&self, image: &Image) -> Vec<Volume> {
-        image
-            .by_role(DpsRole::RootVeritySig, self.arch)
-            .into_iter()
-            .cloned()
-            .collect()
     }
 
     /// The LV next to a data LV that holds its hash tree: `<LV>-verity` or `<LV>_verity`
@@ -496,4 +543,22 @@ impl<'a> Search<'a> {
             )),
         }
     }
+}
+
+/// Reads and parses a signature partition: at most [`MAX_SIGNATURE_SIZE`] bytes, which
+/// must hold the whole JSON (its NUL padding starts within them).
+fn read_signature_volume(scan: &Scan, vol: &Volume) -> Result<RootSignature, String> {
+    let reader = vol.reader(scan);
+    let limit = MAX_SIGNATURE_SIZE as u64;
+    let len = reader.len().min(limit);
+    let bytes = read_vec(reader.as_ref(), 0, len).map_err(|e| e.to_string())?;
+    if reader.len() > limit && !bytes.contains(&0) {
+        return Err(format!(
+            "the signature partition {} holds more than {} KiB of JSON with no end (a \
+             signature takes a few KiB): it is damaged or not a signature",
+            vol.label,
+            limit / 1024
+        ));
+    }
+    parse_signature(&bytes, &vol.label).map_err(|e| e.to_string())
 }

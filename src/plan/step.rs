@@ -21,6 +21,16 @@ pub enum Step {
     LoadModules { modules: Vec<String> },
     /// Wait until these devices exist.
     WaitForDevices { devices: Vec<DevRef>, wait: Wait },
+    /// Put a signature in the kernel keyring (a "user" key in the process keyring), for a
+    /// verity table's `root_hash_sig_key_desc` to name.
+    AddKey {
+        description: String,
+        payload: Vec<u8>,
+        /// Where the signature came from, for the report.
+        from: String,
+    },
+    /// Take the key out again: the kernel copied the signature when it loaded the table.
+    RemoveKey { description: String },
     /// Create a dm device and load its table, read-only, then resume it.
     DmCreate {
         name: String,
@@ -47,6 +57,8 @@ impl Step {
         match self {
             Step::LoadModules { .. } => "load-modules",
             Step::WaitForDevices { .. } => "wait-for-devices",
+            Step::AddKey { .. } => "add-key",
+            Step::RemoveKey { .. } => "remove-key",
             Step::DmCreate { .. } => "dm-create",
             Step::Mount { .. } => "mount",
             Step::SwitchRoot { .. } => "switch-root",
@@ -64,6 +76,17 @@ impl Step {
                     Wait::For(d) => json!(d.as_millis() as u64),
                 },
             }),
+            Step::AddKey {
+                description,
+                payload,
+                from,
+            } => json!({
+                "type": "user",
+                "description": description,
+                "size": payload.len(),
+                "from": from,
+            }),
+            Step::RemoveKey { description } => json!({ "description": description }),
             Step::DmCreate {
                 name,
                 uuid,
@@ -119,6 +142,18 @@ impl fmt::Display for Step {
                     Wait::Forever => write!(f, " (rootwait: no time limit)"),
                     Wait::For(d) => write!(f, " (up to {} s)", d.as_secs()),
                 }
+            }
+            Step::AddKey {
+                description,
+                payload,
+                from,
+            } => write!(
+                f,
+                "add key user {description} to the keyring: the {}-byte signature from {from}",
+                payload.len()
+            ),
+            Step::RemoveKey { description } => {
+                write!(f, "remove key {description} from the keyring")
             }
             Step::DmCreate {
                 name,

@@ -14,11 +14,10 @@
 use crate::cmdline::VerityOptions;
 use crate::fs_probe::{self, Filesystem};
 use crate::id::RootHash;
-use crate::plan::search::{Match, Search};
+use crate::plan::search::{ImageSignature, Match, Search};
 use crate::plan::volume::{self, Volume};
-use crate::source::read_vec;
 use crate::verity::params::{hash_start_block, HashAlgorithm, VerityParams};
-use crate::verity::sig::{parse_signature, RootSignature};
+use crate::verity::sig::RootSignature;
 use crate::verity::superblock::read_superblock;
 use crate::verity::tree;
 
@@ -32,13 +31,29 @@ pub struct Candidate {
     pub superblock: bool,
     pub params: VerityParams,
     pub root_hash: RootHash,
+    /// Where the root hash came from: the command line, or the signature.
+    pub root_hash_from: RootHashFrom,
+    /// The signature found (the partition's label, or `root-hash-signature=`).
     pub signature: Option<(String, RootSignature)>,
+    /// Whether the verity table passes the signature for the kernel to check: when the
+    /// root hash came from it, when `dm_verity.require_signatures=1`, or when the command
+    /// line gave it.
+    pub signature_to_kernel: bool,
     pub filesystem: Option<Filesystem>,
     pub found_by: String,
     pub hash_found_by: String,
     /// Whether the top of the hash tree hashes to the root hash (one block read), and
     /// if not, why.
     pub root_check: Result<(), String>,
+}
+
+/// Where a candidate's root hash came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RootHashFrom {
+    /// `roothash=` or `rd.ddi.roothash=`, as written.
+    CommandLine(String),
+    /// The `rootHash` of this signature partition.
+    Signature(String),
 }
 
 impl Candidate {
@@ -61,16 +76,95 @@ impl Candidate {
     }
 }
 
-const SIG_READ_MAX: u64 = 64 * 1024;
+/// A candidate's root hash and signature, and whether the kernel is to check it.
+struct Signing {
+    root_hash: RootHash,
+    from: RootHashFrom,
+    signature: Option<(String, RootSignature)>,
+    to_kernel: bool,
+}
+
+/// The signature to use for a match and the root hash, checked against each other and
+/// against `dm_verity.require_signatures=`. `cmdline_sig` is `root-hash-signature=`.
+fn root_hash_and_signature(
+    search: &Search<'_>,
+    m: &Match,
+    cmdline_sig: Option<&RootSignature>,
+) -> Result<Signing, String> {
+    let args = search.args;
+    let given = args.root_hash.as_ref().map(|h| {
+        let written = args.source("root_hash").unwrap_or("roothash=").to_string();
+        (h.clone(), written)
+    });
+    let on_disk = match m.image.as_ref().map(|i| &i.signature) {
+        Some(ImageSignature::Signed { partition, sig }) => Some((partition.clone(), sig.clone())),
+        Some(ImageSignature::Bad(why)) => return Err(why.clone()),
+        Some(ImageSignature::Unsigned) | None => None,
+    };
+    let signature = match cmdline_sig {
+        Some(sig) => Some(("root-hash-signature=".to_string(), sig.clone())),
+        None => on_disk,
+    };
+    let where_sig = || match &m.image {
+        Some(image) => format!("{} has no root-verity-sig partition", image.label),
+        None => format!(
+            "{} is not a disk image, so it has no signature partition",
+            m.data.label
+        ),
+    };
+    let (root_hash, from) = match (given, &signature) {
+        (Some((h, written)), Some((part, sig))) if sig.root_hash != h => {
+            return Err(format!(
+                "the signature partition {part} is for root hash {}, not {h} from {written}: \
+                 the image and the boot entry are from different builds",
+                sig.root_hash
+            ))
+        }
+        (Some((h, written)), _) => (h, RootHashFrom::CommandLine(written)),
+        (None, Some((part, sig))) => (sig.root_hash.clone(), RootHashFrom::Signature(part.clone())),
+        (None, None) => {
+            return Err(format!(
+                "no root hash: roothash= is not on the command line and {}; give \
+                 roothash=<hex> or boot a signed image",
+                where_sig()
+            ))
+        }
+    };
+    if args.require_signatures && signature.is_none() {
+        return Err(format!(
+            "dm_verity.require_signatures=1 asks for a signed root hash, and {}: sign the \
+             image (a root-verity-sig partition), or give root-hash-signature=base64:<PKCS#7> \
+             in systemd.verity_root_options=",
+            where_sig()
+        ));
+    }
+    let to_kernel = signature.is_some()
+        && (matches!(from, RootHashFrom::Signature(_))
+            || args.require_signatures
+            || cmdline_sig.is_some());
+    Ok(Signing {
+        root_hash,
+        from,
+        signature,
+        to_kernel,
+    })
+}
 
 /// Builds the candidate for one match, or says why it is not one.
 pub fn candidate(
     search: &mut Search<'_>,
     m: &Match,
-    root_hash: &RootHash,
+    cmdline_sig: Option<&RootSignature>,
 ) -> Result<Candidate, String> {
     let scan = search.scan;
     let opts = &search.args.verity_options;
+    let Signing {
+        root_hash,
+        from: root_hash_from,
+        signature,
+        to_kernel: signature_to_kernel,
+    } = root_hash_and_signature(search, m, cmdline_sig)?;
+    let root_hash = &root_hash;
     let data_reader = m.data.reader(scan);
     let filesystem = fs_probe::probe_filesystem(data_reader.as_ref()).map_err(|e| e.to_string())?;
 
@@ -120,10 +214,6 @@ pub fn candidate(
         root_hash,
     )
     .map_err(|e| e.to_string());
-    let signature = match &m.image {
-        Some(image) => signature(search, image, root_hash)?,
-        None => None,
-    };
     Ok(Candidate {
         data: m.data.clone(),
         hash,
@@ -131,7 +221,9 @@ pub fn candidate(
         superblock,
         params,
         root_hash: root_hash.clone(),
+        root_hash_from,
         signature,
+        signature_to_kernel,
         filesystem,
         found_by: m.why.clone(),
         hash_found_by,
@@ -290,36 +382,4 @@ fn explicit_params(
         hash_start_block: hash_start_block(offset, hbs, false).ok_or("hash block size 0")?,
         salt: o.salt.clone().unwrap_or_default(),
     })
-}
-
-/// The image's signature partition, checked against the root hash when it has one.
-fn signature(
-    search: &Search<'_>,
-    image: &crate::plan::search::Image,
-    root_hash: &RootHash,
-) -> Result<Option<(String, RootSignature)>, String> {
-    let mut found = None;
-    for vol in search.image_signatures(image) {
-        let reader = vol.reader(search.scan);
-        let len = reader.len().min(SIG_READ_MAX);
-        let bytes = read_vec(reader.as_ref(), 0, len).map_err(|e| e.to_string())?;
-        if reader.len() > SIG_READ_MAX && !bytes.contains(&0) {
-            return Err(format!(
-                "the signature partition {} holds more than {} KiB of JSON with no end (a \
-                 signature takes a few KiB): it is damaged or not a signature",
-                vol.label,
-                SIG_READ_MAX / 1024
-            ));
-        }
-        let sig = parse_signature(&bytes, &vol.label).map_err(|e| e.to_string())?;
-        if sig.root_hash != *root_hash {
-            return Err(format!(
-                "the signature partition {} is for root hash {}, not {} from the command line: \
-                 the image and the boot entry are from different builds",
-                vol.label, sig.root_hash, root_hash
-            ));
-        }
-        found = Some((vol.label.clone(), sig));
-    }
-    Ok(found)
 }

@@ -7,6 +7,7 @@ pub mod base64;
 mod level_check;
 pub mod params;
 mod params_error;
+pub mod pkcs7;
 mod salted;
 pub mod sig;
 pub mod superblock;

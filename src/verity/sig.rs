@@ -12,6 +12,7 @@ use std::fmt;
 use serde_json::Value;
 
 use super::base64;
+use super::pkcs7::{parse_pkcs7, Pkcs7Info};
 use crate::id::{decode_hex, RootHash};
 use crate::source::{read_vec, ReadAt};
 
@@ -24,6 +25,8 @@ pub struct RootSignature {
     pub root_hash: RootHash,
     /// DER PKCS#7; checking it is the kernel's job (`root_hash_sig_key_desc`).
     pub signature: Vec<u8>,
+    /// What its structure says (who signed, with what).
+    pub pkcs7: Pkcs7Info,
     pub certificate_fingerprint: Option<Vec<u8>>,
 }
 
@@ -130,6 +133,7 @@ pub fn parse_signature(bytes: &[u8], partition_name: &str) -> Result<RootSignatu
     if signature.is_empty() {
         return Err(fail(0, "signature is empty".into()));
     }
+    let pkcs7 = parse_pkcs7(&signature).map_err(|e| fail(0, format!("signature: {e}")))?;
 
     let certificate_fingerprint = match string("certificateFingerprint")? {
         None => None,
@@ -144,6 +148,7 @@ pub fn parse_signature(bytes: &[u8], partition_name: &str) -> Result<RootSignatu
     Ok(RootSignature {
         root_hash,
         signature,
+        pkcs7,
         certificate_fingerprint,
     })
 }
@@ -152,6 +157,7 @@ pub fn parse_signature(bytes: &[u8], partition_name: &str) -> Result<RootSignatu
 mod tests {
     use super::*;
     use crate::source::MemSource;
+    use crate::verity::pkcs7::tests::PLAIN;
 
     const HASH: &str = "4f68bce3e8cd4db196e7fbcaf984b7092c7357edebd246d9aec123d437ec2bf5";
     const FP: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -165,23 +171,24 @@ mod tests {
     #[test]
     fn parses_a_padded_object() {
         let json = format!(
-            "{{\"rootHash\":\"{HASH}\",\"signature\":\"MIIB\",\"certificateFingerprint\":\"{FP}\",\"x\":1}}\n"
+            "{{\"rootHash\":\"{HASH}\",\"signature\":\"{PLAIN}\",\"certificateFingerprint\":\"{FP}\",\"x\":1}}\n"
         );
         let s = parse_signature(&padded(&json), "vda3").unwrap();
         assert_eq!(s.root_hash.to_hex(), HASH);
-        assert_eq!(s.signature, vec![0x30, 0x82, 0x01]);
+        assert_eq!(s.signature.len(), 418);
+        assert_eq!(s.pkcs7.signers[0].digest, "sha256");
         assert_eq!(s.certificate_fingerprint.unwrap().len(), 32);
-        let json = format!("{{\"rootHash\":\"{HASH}\",\"signature\":\"MIIB\"}}");
+        let json = format!("{{\"rootHash\":\"{HASH}\",\"signature\":\"{PLAIN}\"}}");
         let s = parse_signature(json.as_bytes(), "vda3").unwrap();
         assert_eq!(s.certificate_fingerprint, None);
         let s = read_signature(&MemSource::new("vda3", padded(&json))).unwrap();
-        assert_eq!(s.signature.len(), 3);
+        assert_eq!(s.signature.len(), 418);
     }
 
     #[test]
     fn near_misses() {
         let upper = HASH.to_uppercase();
-        let ok_sig = "\"signature\":\"MIIB\"";
+        let ok_sig = format!("\"signature\":\"{PLAIN}\"");
         let cases: Vec<(String, &str)> = vec![
             (String::new(), "empty"),
             ("  \n".into(), "empty"),
@@ -219,6 +226,10 @@ mod tests {
             (
                 format!("{{\"rootHash\":\"{HASH}\",\"signature\":\"\"}}"),
                 "signature is empty",
+            ),
+            (
+                format!("{{\"rootHash\":\"{HASH}\",\"signature\":\"MIIB\"}}"),
+                "signature: not a PKCS#7 signature the kernel takes, at byte 1 of the DER: ends inside a length",
             ),
             (
                 format!(

@@ -73,8 +73,30 @@ fn run(cmd: &mut Command) -> Output {
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
+/// The test signing keys (`scripts/make-test-keys build/keys`, made once): every
+/// fixture's signatures are by them, so they are part of what a fixture is made from.
+pub fn test_keys() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("build/keys");
+    let out = run(Command::new(root.join("scripts/make-test-keys")).arg(&dir));
+    assert!(
+        out.status.success(),
+        "scripts/make-test-keys failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
 fn generator_hash() -> String {
     let mut h = Sha256::new();
+    let keys = test_keys();
+    for name in ["trusted.crt", "untrusted.crt"] {
+        let path = keys.join(name);
+        let bytes =
+            fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        h.update(&bytes);
+    }
     for name in GENERATOR_FILES {
         let path = fixtures_source().join(name);
         let bytes =

@@ -123,13 +123,7 @@ pub fn boot_files() -> &'static BootFiles {
         }
         // make knows whether they are up to date: an initramfs holding an older verinit
         // would test the wrong binary.
-        run_checked(
-            Command::new("make")
-                .arg("-C")
-                .arg(source_root())
-                .args(["kernel", "initramfs"]),
-        )
-        .map_err(|e| {
+        run_checked(make().args(["kernel", "initramfs"])).map_err(|e| {
             format!(
                 "the QEMU tests need build/vmlinux and build/initramfs.cpio, made by \
                  `make kernel initramfs` (mk/boot.mk): {e}"
@@ -162,13 +156,7 @@ pub fn initramfs_without_module(module: &str) -> PathBuf {
         return archive_without_module(module);
     }
     let target = format!("build/initramfs-without-{module}.cpio");
-    run_checked(
-        Command::new("make")
-            .arg("-C")
-            .arg(source_root())
-            .arg(&target),
-    )
-    .unwrap_or_else(|e| panic!("cannot make {target}: {e}"));
+    run_checked(make().arg(&target)).unwrap_or_else(|e| panic!("cannot make {target}: {e}"));
     source_root().join(target)
 }
 
@@ -340,6 +328,64 @@ pub fn qemu_fixture(scenario: &str) -> Fixture {
 /// The root hash of a fixture's root image.
 pub fn root_hash(fix: &Fixture) -> String {
     str_of(&fix.expect["verity"]["root_hash"]).to_string()
+}
+
+/// `make -C <source root>`, building the binary where the Makefile looks for it: a
+/// `CARGO_TARGET_DIR` the tests run with would send it elsewhere and leave an old one in
+/// the initramfs.
+pub fn make() -> Command {
+    let mut cmd = Command::new("make");
+    cmd.arg("-C")
+        .arg(source_root())
+        .env_remove("CARGO_TARGET_DIR");
+    cmd
+}
+
+/// Makes the embedded kernel once per process and has every boot use it (for
+/// `tests/qemu_embedded.rs` and `tests/qemu_signatures.rs`).
+#[allow(dead_code)] // not every test file boots the embedded kernel
+pub fn embedded() {
+    static KERNEL: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let kernel = KERNEL.get_or_init(|| {
+        if let Ok(k) = std::env::var("VERINIT_TEST_EMBEDDED_KERNEL") {
+            let k = PathBuf::from(k);
+            return if k.is_file() {
+                Ok(k)
+            } else {
+                Err(format!(
+                    "{} (from VERINIT_TEST_EMBEDDED_KERNEL) does not exist",
+                    k.display()
+                ))
+            };
+        }
+        // make knows whether it is up to date: a kernel holding an older verinit would
+        // test the wrong binary.
+        let root = source_root();
+        let out = make()
+            .arg("kernel-embedded")
+            .output()
+            .map_err(|e| format!("cannot run make: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "the embedded QEMU tests need build/vmlinux-embedded, made by `make \
+                 kernel-embedded` (mk/embedded.mk, included by the Makefile), which failed \
+                 ({}):\n{}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let k = root.join("build/vmlinux-embedded");
+        if k.is_file() {
+            Ok(k)
+        } else {
+            Err(format!(
+                "`make kernel-embedded` did not make {}",
+                k.display()
+            ))
+        }
+    });
+    use_embedded_kernel(kernel.clone().unwrap_or_else(|e| panic!("{e}")));
 }
 
 /// `scripts/make-disk OUTDIR` (what `make disk` runs), once per process: the directory
