@@ -11,6 +11,7 @@
 //!   gpt                a device
 //!   verity_superblock  a device with the superblock at offset 0
 //!   signature          the bytes of a root-verity-sig partition
+//!   pkcs7              a DER signature (the decoded `signature` of that JSON)
 //!   planner            flags u8, cmdline length u16, cmdline, then a u32 length for each
 //!                      device but the last, then the devices' bytes (at most `PLANNER_BYTES`)
 //! Little-endian throughout. Checksums: a mutated structure nearly always fails its
@@ -36,7 +37,7 @@ use crate::scan::Scan;
 use crate::source::{MemSource, ReadAt};
 use crate::units::Bytes;
 use crate::verity::params::{hash_start_block, VerityParams};
-use crate::verity::{sig, superblock, tree};
+use crate::verity::{pkcs7, sig, superblock, tree};
 
 /// The most device bytes the planner target reads from one input.
 pub const PLANNER_BYTES: usize = 4 << 20;
@@ -168,6 +169,12 @@ pub fn verity_superblock(data: &[u8]) {
 pub fn signature(data: &[u8]) {
     shown(sig::parse_signature(data, "fuzz"));
     shown(sig::read_signature(&MemSource::new("fuzz", data.to_vec())));
+}
+
+pub fn pkcs7(data: &[u8]) {
+    if let Some(info) = shown(pkcs7::parse_pkcs7(data)) {
+        let _ = info.to_string();
+    }
 }
 
 /// The planner on up to three synthetic disks, with the input's own command line and a

@@ -15,7 +15,7 @@ use verinit::fuzz_targets;
 type Target = fn(&[u8]);
 
 /// The fuzz targets, by the name of their directory (`fuzz/fuzz_targets/<name>.rs`).
-const TARGETS: [(&str, Target); 8] = [
+const TARGETS: [(&str, Target); 9] = [
     ("cmdline", fuzz_targets::cmdline),
     ("lvm_label", fuzz_targets::lvm_label),
     ("lvm_mda", fuzz_targets::lvm_mda),
@@ -23,6 +23,7 @@ const TARGETS: [(&str, Target); 8] = [
     ("gpt", fuzz_targets::gpt),
     ("verity_superblock", fuzz_targets::verity_superblock),
     ("signature", fuzz_targets::signature),
+    ("pkcs7", fuzz_targets::pkcs7),
     ("planner", fuzz_targets::planner),
 ];
 
