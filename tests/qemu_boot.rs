@@ -298,3 +298,23 @@ fn needs_qemu_root_loop_refuses_missing_dm_verity_module() {
         .run();
     booted.assert_refused("poweroff", &["module", "dm-verity"]);
 }
+
+/// Debian's kernel has CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG in a modular dm-verity, and
+/// does not trust the test key: a signed image with no roothash= goes through the keyring
+/// and the table's root_hash_sig_key_desc, and the kernel says ENOKEY. The option
+/// dm_verity.require_signatures=1 reaches the module as its parameter. (The signature
+/// boots that pass run on the embedded kernel, which trusts the key:
+/// tests/qemu_signatures.rs.)
+#[test]
+fn needs_qemu_root_loop_refuses_signature_debian_does_not_trust() {
+    let fix = qemu_fixture("signed");
+    let booted = Boot::of_fixture("signed-debian", &fix, "dm_verity.require_signatures=1").run();
+    booted.assert_refused("poweroff", &["does not trust the key", "ENOKEY"]);
+    let text = booted.verinit_text();
+    assert!(
+        text.contains("module dm_verity: parameters require_signatures=1")
+            && text.contains("root_hash_sig_key_desc verinit:root:"),
+        "the module should get its parameter and the table the signature\n{}",
+        booted.describe()
+    );
+}

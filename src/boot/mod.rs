@@ -61,7 +61,10 @@ pub fn run() -> ! {
     match modules::load_all(&Path::new("/lib/modules").join(&release), &text) {
         Ok(list) => {
             let mut loaded = 0;
-            for (name, outcome) in &list {
+            for (name, params, outcome) in &list {
+                if !params.is_empty() {
+                    log.info(&format!("module {name}: parameters {params}"));
+                }
                 match outcome {
                     modules::Loaded::Loaded => loaded += 1,
                     modules::Loaded::AlreadyLoaded => {}

@@ -156,12 +156,12 @@ pub enum Loaded {
 }
 
 /// Loads every module in `dir` (the initramfs's `/lib/modules/<release>`) in dependency
-/// order. Returns each module's name and outcome; only a missing or broken modules.dep
+/// order. Returns each module's name, parameters and outcome; only a missing or broken modules.dep
 /// is an error, since a module that fails may not be one the plan needs (the plan's
 /// `load-modules` step checks those).
 /// `cmdline` (the kernel command line) gives each module its `<module>.<param>=` options,
-/// as modprobe would.
-pub fn load_all(dir: &Path, cmdline: &str) -> Result<Vec<(String, Loaded)>, String> {
+/// as modprobe would; they are returned beside each name.
+pub fn load_all(dir: &Path, cmdline: &str) -> Result<Vec<(String, String, Loaded)>, String> {
     let dep_path = dir.join("modules.dep");
     let text = match std::fs::read_to_string(&dep_path) {
         Ok(t) => t,
@@ -176,7 +176,7 @@ pub fn load_all(dir: &Path, cmdline: &str) -> Result<Vec<(String, Loaded)>, Stri
             let name = module_name(rel);
             let params = crate::cmdline::module_parameters(cmdline, &name);
             let loaded = load_one(&dir.join(rel), &params);
-            (name, loaded)
+            (name, params, loaded)
         })
         .collect())
 }

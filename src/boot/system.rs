@@ -73,8 +73,9 @@ pub fn explain_table_error(errno: i32, table: &[TableLine]) -> Option<&'static s
         ENOKEY => {
             "the kernel does not trust the key that signed the root hash (ENOKEY): the \
              signer's certificate must be among the kernel's trusted keys \
-             (CONFIG_SYSTEM_TRUSTED_KEYS when the kernel is built); check that the image was \
-             signed with the key this kernel was built to trust"
+             (CONFIG_SYSTEM_TRUSTED_KEYS when the kernel is built, or the secondary keyring \
+             with CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG_SECONDARY_KEYRING); check that the \
+             image was signed with the key this kernel was built to trust"
         }
         EKEYREJECTED => {
             "the kernel rejected the root hash signature (EKEYREJECTED): it does not verify \
