@@ -29,7 +29,7 @@ test: deps
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --all-targets
 
-bench: deps $(BIN)
+bench: deps $(BIN) kernel initramfs disk kernel-embedded kernel-plain
 	scripts/bench
 
 clean:

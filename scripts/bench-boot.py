@@ -128,6 +128,8 @@ def parse(t0, lines):
             ts.setdefault("run_init", (k, host))
         elif re.match(r"verinit: verinit \S+ started", msg):
             ts.setdefault("started", (k, host))
+            if em := re.search(r"\(entered at ([0-9.]+) s\)", msg):
+                ts.setdefault("entered", (float(em.group(1)), host))
         elif msg.startswith("verinit: handing over to init"):
             ts.setdefault("handover", (k, host))
         elif DM_READY.match(msg):
@@ -155,6 +157,8 @@ def parse(t0, lines):
     r["kernel_to_handover"] = ms(ts["handover"][0])
     r["verinit"] = ms(ts["handover"][0] - ts["run_init"][0])
     r["startup"] = ms(ts["started"][0] - ts["run_init"][0])
+    if "entered" in ts:
+        r["exec"] = ms(ts["entered"][0] - ts["run_init"][0])
     accounted = r["startup"] + r["modules"] + r["devices_and_plan"] + sum(sum(v) for v in r["steps"].values())
     r["rest"] = r["verinit"] - accounted
     # On the host's clock, from QEMU's start to each line's arrival.
@@ -375,6 +379,8 @@ def cmd_report(args):
     share = 100.0 * med(col("verinit")) / med(col("kernel_to_handover"))
     row("verinit (Run /init to handover)", col("verinit"), f"({share:.0f}% of kernel time to handover)")
     row("  exec of /init to its first line", col("startup"))
+    if all("exec" in b for b in boots):
+        row("    of which exec to verinit's boot code (its own clock)", col("exec"))
     loaded = sorted({(b["modules_loaded"], b["modules_total"]) for b in boots})
     what = ", ".join(f"{l}" if l == t else f"{l} of {t}" for l, t in loaded)
     row(f"  modules ({what})", col("modules"))

@@ -21,6 +21,9 @@ const NODE_WAIT: Duration = Duration::from_secs(2);
 #[derive(Default)]
 pub struct Linux {
     dm: Option<DM>,
+    /// /proc/filesystems and /proc/crypto, read once for the plan's module checks (the
+    /// modules were all loaded before the plan ran).
+    proc_lists: Option<(String, String)>,
 }
 
 impl Linux {
@@ -73,9 +76,13 @@ const KEYCTL_INVALIDATE: libc::c_long = 21;
 
 impl System for Linux {
     fn has_module(&mut self, name: &str) -> bool {
-        let fs = std::fs::read_to_string("/proc/filesystems").unwrap_or_default();
-        let crypto = std::fs::read_to_string("/proc/crypto").unwrap_or_default();
-        modules::kernel_has(Path::new("/sys"), &fs, &crypto, name)
+        let (fs, crypto) = self.proc_lists.get_or_insert_with(|| {
+            (
+                std::fs::read_to_string("/proc/filesystems").unwrap_or_default(),
+                std::fs::read_to_string("/proc/crypto").unwrap_or_default(),
+            )
+        });
+        modules::kernel_has(Path::new("/sys"), fs, crypto, name)
     }
 
     fn device_ready(&mut self, dev: DevNum) -> Result<(), String> {
