@@ -111,6 +111,13 @@ def run_boot(cmd):
     return t0, lines, status
 
 
+def require(checks):
+    """Raises naming every (what, present) pair whose line the console lacked."""
+    missing = [what for what, ok in checks if not ok]
+    if missing:
+        raise ValueError("not in the console: " + ", ".join(missing))
+
+
 def parse(t0, lines):
     """One boot's numbers, in ms."""
     r = {"steps": {}}
@@ -141,16 +148,14 @@ def parse(t0, lines):
             r["devices_and_plan"] = int(mm.group(1))
         elif mm := DONE.match(msg):
             r["steps"].setdefault(mm.group(2), []).append(int(mm.group(1)))
-    missing = [what for what, ok in [
+    require([
         (f"the root's marker {MARKER!r}", marker is not None),
         ("'Run /init as init process'", "run_init" in ts),
         ("'verinit: verinit ... started'", "started" in ts),
         ("'verinit: handing over to init'", "handover" in ts),
         ("verinit's 'phase modules' line", "modules" in r),
         ("verinit's 'phase devices and plan' line", "devices_and_plan" in r),
-    ] if not ok]
-    if missing:
-        raise ValueError("not in the console: " + ", ".join(missing))
+    ])
     ms = lambda s: s * 1000.0
     r["qemu_to_marker"] = ms(marker - t0)
     r["kernel_to_init"] = ms(ts["run_init"][0])
@@ -215,15 +220,13 @@ def parse_baseline(t0, lines):
             ts.setdefault("dm_ready", (k, host))
     if fail is not None:
         raise ValueError(f"the root's init failed a check besides the mounts no initramfs moved: {fail}")
-    missing = [what for what, ok in [
+    require([
         ("the root's marker 'VERINIT-TEST: PASS' or 'VERINIT-TEST: FAIL " + NOT_MOVED + " ...'", marker is not None),
         (f"'{RUN_SBIN_INIT}'", "exec_init" in ts),
         ("dm-init's 'device-mapper: init: waiting for all devices'", "dm_init" in ts),
         ("'VFS: Mounted root'", "mounted" in ts),
         ("'device-mapper: ioctl: ... initialised'", "dm_ready" in ts),
-    ] if not ok]
-    if missing:
-        raise ValueError("not in the console: " + ", ".join(missing))
+    ])
     ms = lambda s: s * 1000.0
     r["qemu_to_marker"] = ms(marker - t0)
     r["exec_init"] = ms(ts["exec_init"][0])

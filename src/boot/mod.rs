@@ -25,8 +25,7 @@ pub const DEFAULT_REBOOT_PAUSE: Duration = Duration::from_secs(10);
 pub fn run() -> ! {
     // The kernel's log clock when verinit's code first ran, before its first line: what
     // exec and the runtime's start cost, apart from what verinit does.
-    let entered = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
-        .unwrap_or(nix::sys::time::TimeSpec::new(0, 0));
+    let entered = log::uptime();
     let problems = linux::mount_api_filesystems();
     let console = linux::attach_console();
     let mut log = Log::open();
@@ -34,8 +33,8 @@ pub fn run() -> ! {
     log.notice(&format!(
         "verinit {} started (entered at {}.{:06} s)",
         env!("CARGO_PKG_VERSION"),
-        entered.tv_sec(),
-        entered.tv_nsec() / 1000
+        entered.as_secs(),
+        entered.subsec_micros()
     ));
     for p in problems.iter().chain(console.as_ref().err()) {
         log.warn(p);

@@ -170,11 +170,12 @@ pub fn load_all(dir: &Path, cmdline: &str) -> Result<Vec<(String, String, Loaded
     };
     let entries = parse_dep(&text).map_err(|e| format!("{}: {e}", dep_path.display()))?;
     let order = load_order(&entries).map_err(|e| format!("{}: {e}", dep_path.display()))?;
+    let parameters = crate::cmdline::ModuleParameters::parse(cmdline);
     Ok(order
         .iter()
         .map(|rel| {
             let name = module_name(rel);
-            let params = crate::cmdline::module_parameters(cmdline, &name);
+            let params = parameters.of(&name);
             let loaded = load_one(&dir.join(rel), &params);
             (name, params, loaded)
         })

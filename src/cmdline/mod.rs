@@ -125,27 +125,48 @@ impl BootArgs {
     }
 }
 
-/// The parameters the command line gives a loadable module, as `modprobe` passes them
-/// to `finit_module`: every `<module>.<param>[=<value>]` word (module names compare with
-/// '-' and '_' alike), space separated, a value with spaces in double quotes. E.g.
-/// `dm_verity.require_signatures=1` gives dm-verity `require_signatures=1`.
-pub fn module_parameters(text: &str, module: &str) -> String {
-    let module = module.replace('-', "_");
-    let mut out: Vec<String> = Vec::new();
-    for word in tokenize::tokenize(text).options {
-        let Some((name, param)) = word.key.split_once('.') else {
-            continue;
-        };
-        if name != module || param.is_empty() {
-            continue;
+/// The `<module>.<param>[=<value>]` words of a command line, split once: what `modprobe`
+/// passes each loadable module to `finit_module` (module names compare with '-' and '_'
+/// alike).
+pub struct ModuleParameters(Vec<(String, String)>);
+
+impl ModuleParameters {
+    pub fn parse(text: &str) -> ModuleParameters {
+        let mut all = Vec::new();
+        for word in tokenize::tokenize(text).options {
+            let Some((name, param)) = word.key.split_once('.') else {
+                continue;
+            };
+            if param.is_empty() {
+                continue;
+            }
+            let param = match &word.value {
+                None => param.to_string(),
+                Some(v) if v.contains(char::is_whitespace) => format!("{param}=\"{v}\""),
+                Some(v) => format!("{param}={v}"),
+            };
+            all.push((name.to_string(), param));
         }
-        out.push(match &word.value {
-            None => param.to_string(),
-            Some(v) if v.contains(char::is_whitespace) => format!("{param}=\"{v}\""),
-            Some(v) => format!("{param}={v}"),
-        });
+        ModuleParameters(all)
     }
-    out.join(" ")
+
+    /// One module's parameters, space separated, a value with spaces in double quotes.
+    /// E.g. `dm_verity.require_signatures=1` gives dm-verity `require_signatures=1`.
+    pub fn of(&self, module: &str) -> String {
+        let module = module.replace('-', "_");
+        let mine: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(name, _)| *name == module)
+            .map(|(_, param)| param.as_str())
+            .collect();
+        mine.join(" ")
+    }
+}
+
+/// `ModuleParameters::parse(text).of(module)`.
+pub fn module_parameters(text: &str, module: &str) -> String {
+    ModuleParameters::parse(text).of(module)
 }
 
 /// Parses `/proc/cmdline` text; on failure, every bad option at once, in order.

@@ -8,7 +8,7 @@
 //! root partition for this architecture.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::cmdline::{BootArgs, DeviceSpec, VgLv};
 use crate::dps::{self, Arch, DpsRole};
@@ -43,7 +43,9 @@ pub struct Image {
     pub partitions: Vec<Result<Volume, String>>,
     /// The whole volume when the image is an LV.
     pub lv: Option<Volume>,
-    pub signature: ImageSignature,
+    /// Read when first asked for (`Image::signature`): only a candidate's, or an image's
+    /// whose root hash must come from it, is ever read.
+    signature: OnceLock<ImageSignature>,
 }
 
 impl Image {
@@ -57,9 +59,14 @@ impl Image {
             .collect()
     }
 
-    /// Reads the image's signature partition (for `arch`), if it has one.
-    fn read_signature(&mut self, scan: &Scan, arch: Arch) {
-        self.signature = match self.by_role(DpsRole::RootVeritySig, arch).as_slice() {
+    /// The image's signature partition (for `arch`), read the first time it is asked for.
+    pub fn signature(&self, scan: &Scan, arch: Arch) -> &ImageSignature {
+        self.signature
+            .get_or_init(|| self.read_signature(scan, arch))
+    }
+
+    fn read_signature(&self, scan: &Scan, arch: Arch) -> ImageSignature {
+        match self.by_role(DpsRole::RootVeritySig, arch).as_slice() {
             [] => ImageSignature::Unsigned,
             [vol] => match read_signature_volume(scan, vol) {
                 Ok(sig) => ImageSignature::Signed {
@@ -77,7 +84,7 @@ impl Image {
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
-        };
+        }
     }
 
     fn by_role(&self, role: DpsRole, arch: Arch) -> Vec<&Volume> {
@@ -163,15 +170,13 @@ impl<'a> Search<'a> {
                         .ok_or_else(|| format!("partition {} was not scanned", p.number))
                 })
                 .collect();
-            let mut image = Image {
+            images.push(Arc::new(Image {
                 label: scan.devices[disk.source].display_name(),
                 gpt: gpt.clone(),
                 partitions,
                 lv: None,
-                signature: ImageSignature::Unsigned,
-            };
-            image.read_signature(scan, self.arch);
-            images.push(Arc::new(image));
+                signature: OnceLock::new(),
+            }));
         }
         self.disk_images = Some(images.clone());
         images
@@ -192,15 +197,13 @@ impl<'a> Search<'a> {
                 .iter()
                 .map(|p| volume::lv_partition_volume(&whole, p))
                 .collect();
-            let mut image = Image {
+            Ok(Some(Arc::new(Image {
                 label: whole.label.clone(),
                 gpt,
                 partitions,
                 lv: Some(whole),
-                signature: ImageSignature::Unsigned,
-            };
-            image.read_signature(self.scan, self.arch);
-            Ok(Some(Arc::new(image)))
+                signature: OnceLock::new(),
+            })))
         })();
         self.lv_images.insert((vg, lv), result.clone());
         result
@@ -444,7 +447,7 @@ impl<'a> Search<'a> {
         if let Some(h) = &self.args.root_hash {
             return Some(h.clone());
         }
-        match &image.signature {
+        match image.signature(self.scan, self.arch) {
             ImageSignature::Signed { sig, .. } => Some(sig.root_hash.clone()),
             _ => None,
         }

@@ -96,7 +96,11 @@ fn root_hash_and_signature(
         let written = args.source("root_hash").unwrap_or("roothash=").to_string();
         (h.clone(), written)
     });
-    let on_disk = match m.image.as_ref().map(|i| &i.signature) {
+    let on_disk = match m
+        .image
+        .as_ref()
+        .map(|i| i.signature(search.scan, search.arch))
+    {
         Some(ImageSignature::Signed { partition, sig }) => Some((partition.clone(), sig.clone())),
         Some(ImageSignature::Bad(why)) => return Err(why.clone()),
         Some(ImageSignature::Unsigned) | None => None,
