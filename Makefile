@@ -1,22 +1,33 @@
 # verinit: `make` builds the static binary; `make test` runs every test (needs root for
-# the loop-device fixtures); `make bench` measures. Each target installs what it needs.
+# the loop-device fixtures); `make demo` boots the test disk in QEMU; `make bench`
+# measures. Every target depends on `make deps`, the one installer (scripts/install-deps):
+# it installs whatever any target needs, and nothing else installs anything.
+#
+#   make deps        installs the Debian packages and Rust pieces every target needs
+#   make deps DEPS=check   only checks (the tests' own make calls): a missing need is one
+#                    line naming it and `make deps`
+#   make test-fresh  the README's two commands (make test, then make demo) on a clean clone
+#                    in a new Debian 12 root made by debootstrap (scripts/test-fresh)
 
 TARGET    := x86_64-unknown-linux-musl
 BIN       := target/$(TARGET)/release/verinit
 CARGO     ?= cargo
+DEPS      ?= install
 
 # The devicemapper crate generates its bindings with bindgen at build time. For the musl
-# target clang must be told where its own and the system's headers are.
-CLANG_INCLUDE := $(firstword $(wildcard /usr/lib/llvm-*/lib/clang/*/include))
-export BINDGEN_EXTRA_CLANG_ARGS_x86_64_unknown_linux_musl := -I$(CLANG_INCLUDE) -I/usr/include -I/usr/include/x86_64-linux-gnu
+# target clang must be told where its own and the system's headers are. Recursive (=),
+# not :=, so that it is looked up when a recipe runs: on a new machine clang's headers
+# only exist once `make deps` has run, after this file was read.
+CLANG_INCLUDE = $(shell ls -d /usr/lib/llvm-*/lib/clang/*/include 2>/dev/null | head -n 1)
+export BINDGEN_EXTRA_CLANG_ARGS_x86_64_unknown_linux_musl = -I$(CLANG_INCLUDE) -I/usr/include -I/usr/include/x86_64-linux-gnu
 export PKG_CONFIG_ALLOW_CROSS := 1
 
-.PHONY: all deps test unit lint bench clean
+.PHONY: all deps test bench test-fresh clean
 
 all: $(BIN)
 
 deps:
-	@scripts/install-deps
+	@scripts/install-deps $(if $(filter check,$(DEPS)),--check)
 
 $(BIN): deps $(shell find src -name '*.rs') Cargo.toml
 	$(CARGO) build --release --target $(TARGET)
@@ -31,6 +42,10 @@ test: deps
 
 bench: deps $(BIN) kernel initramfs disk kernel-embedded kernel-plain
 	scripts/bench
+
+# A new machine, as CI proves it: see scripts/test-fresh --help.
+test-fresh: deps
+	scripts/test-fresh
 
 clean:
 	$(CARGO) clean

@@ -5,7 +5,7 @@
 #                   build/modules/lib/modules/<kver>/ (the modules verinit loads, with their
 #                   dependencies, plain .ko, modules.dep in load order), build/kernel.version.
 #                   Asks apt for the current linux-image-amd64 every time (about 1 s when
-#                   there is nothing new); needs apt, not root (root only for apt-get update).
+#                   there is nothing new); needs apt, not root.
 #   make initramfs  build/initramfs.cpio: /init = $(BIN), plus the staged modules, and
 #                   build/initramfs.list, the same as a list usable verbatim as
 #                   CONFIG_INITRAMFS_SOURCE; build/initramfs-nomodules.cpio and .list without
@@ -29,17 +29,14 @@ INITRAMFS_DEPS := $(BIN) $(INITRAMFS_SRC) $(GEN_INITRAMFS)
 # The variables initramfs/initramfs.list names.
 INITRAMFS_ENV  := VERINIT_BIN=$(abspath $(BIN))
 
-.PHONY: kernel initramfs boot-deps
+.PHONY: kernel initramfs
 
-boot-deps:
-	@scripts/install-boot-deps
-
-kernel: boot-deps
+kernel: deps
 	@scripts/fetch-kernel build
 
 # When nothing is staged yet. fetch-kernel rewrites build/kernel.version only when it
 # stages, so the initramfs is packed again only then.
-$(VMLINUX) $(KERNEL_VERSION) &: | boot-deps
+$(VMLINUX) $(KERNEL_VERSION) &: | deps
 	@scripts/fetch-kernel build
 
 initramfs: build/initramfs.cpio build/initramfs-nomodules.cpio

@@ -15,7 +15,7 @@ DEMO_TIMEOUT ?= 120
 
 busybox: $(BUSYBOX)
 
-$(BUSYBOX): scripts/fetch-busybox
+$(BUSYBOX): scripts/fetch-busybox | deps
 	scripts/fetch-busybox
 
 disk: $(DISK)

@@ -26,10 +26,10 @@ KERNEL_EMBEDDED_LIST := build/initramfs-nomodules.list
 .PHONY: kernel-embedded kernel-plain
 
 # Always run: the kernel's make decides what is out of date (the list, each file it
-# names, the fragment's tree). It needs root for the default cache and for apt.
-kernel-embedded: $(KERNEL_EMBEDDED_LIST)
+# names, the fragment's tree). It needs root for the default cache.
+kernel-embedded: $(KERNEL_EMBEDDED_LIST) | deps
 	@scripts/build-kernel-embedded $(abspath $(KERNEL_EMBEDDED_LIST)) build
 
 # No list: nothing of this checkout goes into it but the fragment and the certificates.
-kernel-plain:
+kernel-plain: | deps
 	@scripts/build-kernel-embedded --no-initramfs build

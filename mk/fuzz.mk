@@ -24,12 +24,11 @@ FUZZ_CARGO   ?= cargo +nightly
 
 .PHONY: fuzz fuzz-build fuzz-seeds
 
-fuzz-build:
-	@$(FUZZ_CARGO) fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz
+fuzz-build: deps
 	cd fuzz && for t in $(FUZZ_TARGETS); do $(FUZZ_CARGO) fuzz build -a -s none $$t || exit 1; done
 
 fuzz: fuzz-build
 	fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-fuzz-seeds:
+fuzz-seeds: deps
 	scripts/fuzz-seeds

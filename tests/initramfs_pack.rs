@@ -28,7 +28,7 @@ fn require_tools() {
         .collect();
     assert!(
         missing.is_empty(),
-        "these tests need the Debian packages {} (make test installs them via scripts/install-deps)",
+        "these tests need the Debian packages {}, not installed: run make deps",
         missing.join(", ")
     );
 }

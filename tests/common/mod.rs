@@ -62,7 +62,7 @@ pub fn require_root_and_tools() {
         .collect();
     assert!(
         missing.is_empty(),
-        "this test needs these programs, not found in PATH: {}; install them with apt-get install",
+        "this test needs these programs, not found in PATH: {}: run make deps",
         missing.join(", ")
     );
 }

@@ -333,10 +333,13 @@ pub fn root_hash(fix: &Fixture) -> String {
 /// `make -C <source root>`, building the binary where the Makefile looks for it: a
 /// `CARGO_TARGET_DIR` the tests run with would send it elsewhere and leave an old one in
 /// the initramfs.
+/// `make` in the checkout, with `DEPS=check`: a test never installs anything, so a
+/// missing tool fails it at once with one line naming `make deps`.
 pub fn make() -> Command {
     let mut cmd = Command::new("make");
     cmd.arg("-C")
         .arg(source_root())
+        .arg("DEPS=check")
         .env_remove("CARGO_TARGET_DIR");
     cmd
 }
