@@ -9,8 +9,8 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use crate::cmdline::{self, BootArgs};
-use crate::devices;
-use crate::dps;
+use crate::disk::devices;
+use crate::disk::dps;
 use crate::plan::verity_setup::{Candidate, RootHashFrom};
 use crate::plan::{self, Outcome, PlanOptions};
 use crate::scan::Scan;

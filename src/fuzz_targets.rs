@@ -23,18 +23,18 @@
 use std::sync::Arc;
 
 use crate::cmdline;
-use crate::crc32::crc32;
-use crate::devices::{BlockDevice, DeviceKind};
+use crate::disk::crc32::crc32;
+use crate::disk::devices::{BlockDevice, DeviceKind};
+use crate::disk::gpt_table;
+use crate::disk::source::{MemSource, ReadAt};
 use crate::dm_table::DevNum;
 use crate::dry_run;
-use crate::gpt_table;
 use crate::id::{LvmId, RootHash};
 use crate::lvm::crc::{calc_crc, INITIAL_CRC};
 use crate::lvm::label::{self, DiskArea};
 use crate::lvm::{mda, metadata, text};
 use crate::plan::{self, PlanOptions};
 use crate::scan::Scan;
-use crate::source::{MemSource, ReadAt};
 use crate::units::Bytes;
 use crate::verity::params::{hash_start_block, VerityParams};
 use crate::verity::{pkcs7, sig, superblock, tree};

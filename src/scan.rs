@@ -12,15 +12,15 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::devices::{BlockDevice, DeviceKind};
+use crate::disk::devices::{BlockDevice, DeviceKind};
+use crate::disk::gpt_table::{self, GptDisk, GptPartition};
+use crate::disk::layout::{Extent, Layout, LayoutReader, Mapping, SourceId};
+use crate::disk::source::{FileSource, ReadAt, Slice};
 use crate::dm_table::DevRef;
-use crate::gpt_table::{self, GptDisk, GptPartition};
 use crate::id::LvmId;
-use crate::layout::{Extent, Layout, LayoutReader, Mapping, SourceId};
 use crate::lvm::label::{self, PvLabel};
 use crate::lvm::mda;
 use crate::lvm::metadata::{self, LogicalVolume, SegmentKind, VolumeGroup};
-use crate::source::{FileSource, ReadAt, Slice};
 use crate::units::{Bytes, Sectors};
 
 /// A stretch of a device that may hold a PV or a filesystem: a GPT partition or a whole
@@ -219,8 +219,10 @@ impl Scan {
             .iter()
             .map(|s| match s {
                 Some(s) => s.clone(),
-                None => Arc::new(crate::source::MemSource::new("(unreadable)", Vec::new()))
-                    as Arc<dyn ReadAt>,
+                None => Arc::new(crate::disk::source::MemSource::new(
+                    "(unreadable)",
+                    Vec::new(),
+                )) as Arc<dyn ReadAt>,
             })
             .collect();
         LayoutReader::new(name.to_string(), layout.clone(), sources)

@@ -16,8 +16,8 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::cmdline::{BootArgs, CorruptionMode, DeviceSpec};
+use crate::disk::dps::Arch;
 use crate::dm_table::{DevRef, TableLine, Target, VerityTarget};
-use crate::dps::Arch;
 use crate::id::{encode_hex, RootHash};
 use crate::plan::search::{Rejected, Search};
 use crate::plan::step::{Step, Wait};

@@ -11,12 +11,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use crate::cmdline::{BootArgs, DeviceSpec, VgLv};
-use crate::dps::{self, Arch, DpsRole};
-use crate::gpt_table::GptDisk;
+use crate::disk::dps::{self, Arch, DpsRole};
+use crate::disk::gpt_table::GptDisk;
+use crate::disk::source::read_vec;
 use crate::id::{Guid, RootHash};
 use crate::plan::volume::{self, Origin, Volume};
 use crate::scan::Scan;
-use crate::source::read_vec;
 use crate::verity::sig::{parse_signature, RootSignature, MAX_SIGNATURE_SIZE};
 
 /// An image's root-verity-sig partition.

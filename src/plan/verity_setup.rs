@@ -12,7 +12,7 @@
 //!      or 4096 bytes, when a verity superblock is found there.
 
 use crate::cmdline::VerityOptions;
-use crate::fs_probe::{self, Filesystem};
+use crate::disk::fs_probe::{self, Filesystem};
 use crate::id::RootHash;
 use crate::plan::search::{ImageSignature, Match, Search};
 use crate::plan::volume::{self, Volume};

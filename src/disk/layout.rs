@@ -11,8 +11,8 @@ use std::fmt;
 use std::io;
 use std::sync::Arc;
 
+use crate::disk::source::ReadAt;
 use crate::dm_table::{DevRef, TableLine, Target};
-use crate::source::ReadAt;
 use crate::units::{Sectors, SECTOR_SIZE};
 
 /// Index of a physical source (a device or image file) in the scan's device list.
@@ -330,7 +330,7 @@ impl ReadAt for LayoutReader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{read_vec, MemSource};
+    use crate::disk::source::{read_vec, MemSource};
 
     fn name(id: SourceId) -> DevRef {
         DevRef::Name(format!("d{id}"))
