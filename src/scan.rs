@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use crate::disk::devices::{BlockDevice, DeviceKind};
 use crate::disk::gpt_table::{self, GptDisk, GptPartition};
-use crate::disk::layout::{Extent, Layout, LayoutReader, Mapping, SourceId};
+use crate::disk::layout::{Extent, Layout, Mapping, SourceId};
+use crate::disk::layout_reader::LayoutReader;
 use crate::disk::source::{FileSource, ReadAt, Slice};
 use crate::dm_table::DevRef;
 use crate::id::LvmId;
