@@ -28,12 +28,12 @@ use crate::disk::devices::{BlockDevice, DeviceKind};
 use crate::disk::gpt_table;
 use crate::disk::source::{MemSource, ReadAt};
 use crate::dm_table::DevNum;
-use crate::dry_run;
 use crate::id::{LvmId, RootHash};
 use crate::lvm::crc::{calc_crc, INITIAL_CRC};
 use crate::lvm::label::{self, DiskArea};
 use crate::lvm::{mda, metadata, text};
 use crate::plan::{self, PlanOptions};
+use crate::report::Report;
 use crate::scan::Scan;
 use crate::units::Bytes;
 use crate::verity::params::{hash_start_block, VerityParams};
@@ -260,7 +260,7 @@ pub fn planner(data: &[u8]) {
                 std::hint::black_box(step.to_string());
             }
         }
-        std::hint::black_box(dry_run::report(line, args, &scan, &outcome));
+        std::hint::black_box(Report::new(line, args, &scan, &outcome).text());
     }
 }
 

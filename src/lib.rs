@@ -12,6 +12,7 @@ pub mod fuzz_targets;
 pub mod id;
 pub mod lvm;
 pub mod plan;
+pub mod report;
 pub mod scan;
 pub mod units;
 pub mod verity;
