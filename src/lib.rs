@@ -8,7 +8,6 @@ pub mod cmdline;
 pub mod disk;
 pub mod dm_table;
 pub mod dry_run;
-pub mod fuzz_targets;
 pub mod id;
 pub mod lvm;
 pub mod plan;
