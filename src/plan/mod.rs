@@ -12,6 +12,7 @@
 
 mod build;
 mod error;
+pub mod image;
 pub mod names;
 pub mod search;
 pub mod step;

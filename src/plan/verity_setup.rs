@@ -14,7 +14,8 @@
 use crate::cmdline::VerityOptions;
 use crate::disk::fs_probe::{self, Filesystem};
 use crate::id::RootHash;
-use crate::plan::search::{ImageSignature, Match, Search};
+use crate::plan::image::ImageSignature;
+use crate::plan::search::{Match, Search};
 use crate::plan::volume::{self, Volume};
 use crate::verity::params::{hash_start_block, HashAlgorithm, VerityParams};
 use crate::verity::sig::RootSignature;
