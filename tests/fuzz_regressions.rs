@@ -1,8 +1,10 @@
 //! Replays, on stable, every input under `fuzz/regressions/<target>/` (each found a bug by
 //! a fuzzer) and every seed under `fuzz/seeds/<target>/`, through the same
-//! `verinit::fuzz_targets::<target>` function the fuzzer ran. Each input runs on its own
-//! thread and must return within `LIMIT`: a panic is a kernel panic in PID 1, and a hang a
-//! dead device. Every failing input is reported, not only the first.
+//! `fuzz_targets::<target>` function the fuzzer ran: the fuzz crate's library
+//! (`fuzz/src/lib.rs`), compiled into this test, whose unit tests run here too. Each
+//! input runs on its own thread and must return within `LIMIT`: a panic is a kernel panic
+//! in PID 1, and a hang a dead device. Every failing input is reported, not only the
+//! first.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,7 +12,9 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use verinit::fuzz_targets;
+// The fuzz crate's entry points, not a module of verinit (so not in the boot binary).
+#[path = "../fuzz/src/lib.rs"]
+mod fuzz_targets;
 
 type Target = fn(&[u8]);
 

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| verinit::fuzz_targets::lvm_label(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| verinit_fuzz::lvm_label(data));

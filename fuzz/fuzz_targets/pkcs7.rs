@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| verinit::fuzz_targets::pkcs7(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| verinit_fuzz::pkcs7(data));

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| verinit::fuzz_targets::verity_superblock(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| verinit_fuzz::verity_superblock(data));

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use self::log::{ms, Log};
 use crate::cmdline::{self, BootArgs, FailurePolicy};
-use crate::dry_run;
+use crate::report::Report;
 
 /// The pause before a reboot when the command line gives no `panic=` timeout.
 pub const DEFAULT_REBOOT_PAUSE: Duration = Duration::from_secs(10);
@@ -96,7 +96,7 @@ pub fn run() -> ! {
     let plan = match &found.outcome.plan {
         Ok(plan) => plan.clone(),
         Err(e) => {
-            let report = dry_run::report(&text, &args, &found.scan, &found.outcome);
+            let report = Report::new(&text, &args, &found.scan, &found.outcome).text();
             let why = if found.timed_out {
                 format!(
                     "{e}\n(gave up waiting after {}; rootdelay= waits longer)",
@@ -130,7 +130,7 @@ pub fn run() -> ! {
             log.restore();
         }
     });
-    let report = dry_run::report(&text, &args, &found.scan, &found.outcome);
+    let report = Report::new(&text, &args, &found.scan, &found.outcome).text();
     fail(&mut log, Some(&args), Some(&report), &err.to_string())
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::log::{ms, Log};
 use crate::cmdline::BootArgs;
-use crate::devices::{self, BlockDevice};
+use crate::disk::devices::{self, BlockDevice};
 use crate::plan::step::Wait;
 use crate::plan::{self, wait_limit, Outcome, PlanOptions};
 use crate::scan::Scan;

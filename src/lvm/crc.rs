@@ -7,7 +7,7 @@ pub const INITIAL_CRC: u32 = 0xf597_a6cf;
 
 /// Continues the checksum `initial` over `data`.
 pub fn calc_crc(initial: u32, data: &[u8]) -> u32 {
-    crate::crc32::update(initial, data)
+    crate::disk::crc32::update(initial, data)
 }
 
 #[cfg(test)]
@@ -21,7 +21,7 @@ mod tests {
             crc ^= u32::from(byte);
             for _ in 0..8 {
                 crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ crate::crc32::POLYNOMIAL
+                    (crc >> 1) ^ crate::disk::crc32::POLYNOMIAL
                 } else {
                     crc >> 1
                 };

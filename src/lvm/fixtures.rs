@@ -4,10 +4,10 @@
 //! Each `*.head` file is a PV's first `pe_start` bytes: label and metadata area.
 //! Test code only: its module is declared under #[cfg(test)].
 
+use crate::disk::source::MemSource;
 use crate::lvm::label::{read_label, DiskArea, LabelProblem, PvLabel};
 use crate::lvm::mda::{read_metadata_area, MdaProblem, MetadataText};
 use crate::lvm::metadata::{volume_group, SegmentKind, VolumeGroup};
-use crate::source::MemSource;
 use crate::units::{Bytes, Sectors};
 
 const TWO_LVS: &[u8] = include_bytes!("testdata/two_lvs.head");

@@ -13,10 +13,10 @@
 
 use std::fmt;
 
+use crate::disk::source::{read_vec, ReadAt};
 use crate::id::LvmId;
 use crate::lvm::crc::{calc_crc, INITIAL_CRC};
 use crate::lvm::le::{bytes_at, u32_at, u64_at};
-use crate::source::{read_vec, ReadAt};
 use crate::units::{Bytes, SECTOR_SIZE};
 
 /// Sectors lvm2 searches for a label.

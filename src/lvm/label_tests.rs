@@ -2,7 +2,7 @@
 //! Test code only: its module is declared under #[cfg(test)].
 
 use super::*;
-use crate::source::MemSource;
+use crate::disk::source::MemSource;
 
 const UUID: &str = "vGbw0fSBQk49gGSkVXmNn1zZXhz4ubrg";
 

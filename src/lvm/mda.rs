@@ -12,10 +12,10 @@
 
 use std::fmt;
 
+use crate::disk::source::{read_vec, ReadAt, ReadError};
 use crate::lvm::crc::{calc_crc, INITIAL_CRC};
 use crate::lvm::label::DiskArea;
 use crate::lvm::le::{bytes_at, u32_at, u64_at};
-use crate::source::{read_vec, ReadAt, ReadError};
 use crate::units::Bytes;
 
 pub const MDA_HEADER_SIZE: u64 = 512;

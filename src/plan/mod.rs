@@ -5,26 +5,33 @@
 //! verity parameters: an A/B pair updated with one bundle) are sorted by name (VG, then
 //! LV, then partition) and the first is booted; the others are listed. Candidates that
 //! differ are an error listing every one: verinit never picks silently.
+//!
+//! `search` finds the volumes the command line names, `verity_setup` makes each a
+//! candidate (its hash tree, parameters, signature), `build` turns the chosen one into
+//! steps (`step`, named by `names`), and `error` says why there is no plan.
 
+mod build;
+mod error;
+pub mod image;
 pub mod names;
 pub mod search;
 pub mod step;
 pub mod verity_setup;
 pub mod volume;
 
-use std::fmt;
+pub use error::PlanError;
+
 use std::time::Duration;
 
-use crate::cmdline::{BootArgs, CorruptionMode, DeviceSpec};
-use crate::dm_table::{DevRef, TableLine, Target, VerityTarget};
-use crate::dps::Arch;
+use crate::cmdline::{BootArgs, DeviceSpec};
+use crate::disk::dps::Arch;
 use crate::id::{encode_hex, RootHash};
+use crate::plan::build::build;
+use crate::plan::error::{cloned_pv, missing_pvs, no_match};
 use crate::plan::search::{Rejected, Search};
 use crate::plan::step::{Step, Wait};
 use crate::plan::verity_setup::{Candidate, RootHashFrom};
-use crate::plan::volume::Device;
 use crate::scan::Scan;
-use crate::units::Sectors;
 use crate::verity::base64;
 use crate::verity::pkcs7::parse_pkcs7;
 use crate::verity::sig::RootSignature;
@@ -54,115 +61,6 @@ impl Default for PlanOptions {
 pub struct Plan {
     pub steps: Vec<Step>,
 }
-
-/// Why there is no plan.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PlanError {
-    /// The command line asks for something verinit will not do.
-    Arguments(Vec<String>),
-    /// Nothing matched; devices may still appear.
-    NoMatch { wanted: String, hint: String },
-    /// Volumes matched, and none of them can be booted.
-    NoneBootable {
-        wanted: String,
-        reasons: Vec<String>,
-    },
-    /// A volume group lacks PVs; they may still appear.
-    MissingPvs { vg: String, pvs: Vec<String> },
-    /// Two devices carry one PV UUID.
-    ClonedPv { pv: String, devices: Vec<String> },
-    /// Several candidates that are not the same image.
-    Ambiguous { candidates: Vec<String> },
-    /// The hash tree found does not hash to the root hash (from the command line, or
-    /// from the signature partition `signature`).
-    WrongRootHash {
-        volume: String,
-        why: String,
-        signature: Option<String>,
-    },
-    /// The chosen candidate cannot be turned into steps.
-    Unplannable(String),
-}
-
-impl PlanError {
-    /// Whether waiting for more devices could change the answer.
-    pub fn may_resolve_later(&self) -> bool {
-        matches!(
-            self,
-            PlanError::NoMatch { .. } | PlanError::MissingPvs { .. }
-        )
-    }
-}
-
-impl fmt::Display for PlanError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PlanError::Arguments(list) => {
-                write!(f, "the kernel command line cannot be booted:")?;
-                for p in list {
-                    write!(f, "\n  - {p}")?;
-                }
-                Ok(())
-            }
-            PlanError::NoMatch { wanted, hint } => {
-                write!(f, "no volume matches {wanted}; {hint}")
-            }
-            PlanError::NoneBootable { wanted, reasons } => {
-                write!(f, "found no bootable root for {wanted}:")?;
-                for r in reasons {
-                    write!(f, "\n  - {r}")?;
-                }
-                Ok(())
-            }
-            PlanError::MissingPvs { vg, pvs } => write!(
-                f,
-                "volume group {vg} is missing PV {}; check that every disk of the VG is attached",
-                pvs.join(", ")
-            ),
-            PlanError::ClonedPv { pv, devices } => write!(
-                f,
-                "PV {pv} is on several devices: {}; a cloned disk? give the copy new UUIDs \
-                 (vgimportclone) or detach it",
-                devices.join(", ")
-            ),
-            PlanError::Ambiguous { candidates } => {
-                write!(
-                    f,
-                    "several volumes match and they are not the same image; refusing to pick one:"
-                )?;
-                for c in candidates {
-                    write!(f, "\n  - {c}")?;
-                }
-                write!(
-                    f,
-                    "\nname the one to boot on the kernel command line (root=)"
-                )
-            }
-            PlanError::WrongRootHash {
-                volume,
-                why,
-                signature: None,
-            } => write!(
-                f,
-                "refusing to mount {volume}: {why}; check that roothash= belongs to the image \
-                 installed there (was the volume updated without the boot entry?)"
-            ),
-            PlanError::WrongRootHash {
-                volume,
-                why,
-                signature: Some(part),
-            } => write!(
-                f,
-                "refusing to mount {volume}: {why}; the rootHash in {part} does not belong to \
-                 the image beside it (a signature from another build?): reinstall the image \
-                 with its own signature"
-            ),
-            PlanError::Unplannable(why) => f.write_str(why),
-        }
-    }
-}
-
-impl std::error::Error for PlanError {}
 
 /// All the planner found: what it looked at, the candidates, and the plan or the error.
 pub struct Outcome {
@@ -299,113 +197,6 @@ fn cmdline_signature(args: &BootArgs) -> Result<Option<RootSignature>, String> {
     }))
 }
 
-fn cloned_pv(scan: &Scan) -> Option<PlanError> {
-    for vg in &scan.vgs {
-        for (entry, found) in vg.vg.pvs.iter().zip(&vg.pv_found) {
-            if found.len() > 1 {
-                return Some(PlanError::ClonedPv {
-                    pv: entry.id.to_string(),
-                    devices: found
-                        .iter()
-                        .map(|&p| scan.areas[scan.pvs[p].area].name.clone())
-                        .collect(),
-                });
-            }
-        }
-    }
-    None
-}
-
-fn missing_pvs(scan: &Scan) -> Option<PlanError> {
-    scan.vgs.iter().find_map(|vg| {
-        let missing = vg.missing_pvs();
-        (!missing.is_empty()).then(|| PlanError::MissingPvs {
-            vg: vg.vg.name.clone(),
-            pvs: missing.iter().map(ToString::to_string).collect(),
-        })
-    })
-}
-
-/// Problems shown with an error at most, the rest counted.
-const MAX_PROBLEMS_SHOWN: usize = 5;
-
-fn no_match(args: &BootArgs, scan: &Scan, rejected: &[Rejected], problems: &[String]) -> PlanError {
-    let check = if args.root.is_some() || !args.lvm_lv.is_empty() || args.verity_data.is_some() {
-        "check root= on the kernel command line"
-    } else {
-        "check roothash= on the kernel command line (a DDI's partition UUIDs come from it)"
-    };
-    let wanted = if let Some(d) = &args.verity_data {
-        format!("systemd.verity_root_data={d}")
-    } else if let Some(r) = args
-        .root
-        .as_ref()
-        .filter(|r| r.spec != DeviceSpec::VerityRoot)
-    {
-        format!("root={}", r.text)
-    } else if !args.lvm_lv.is_empty() {
-        let names: Vec<_> = args
-            .lvm_lv
-            .iter()
-            .map(|v| format!("rd.lvm.lv={v}"))
-            .collect();
-        names.join(" ")
-    } else {
-        match args
-            .root_hash
-            .as_ref()
-            .and_then(RootHash::data_partition_uuid)
-        {
-            Some(u) => format!("the root hash (a partition with UUID {u})"),
-            None => "the root hash".to_string(),
-        }
-    };
-    let mut lvs: Vec<String> = Vec::new();
-    for vg in &scan.vgs {
-        for lv in vg.vg.lvs.iter().filter(|l| l.visible) {
-            lvs.push(format!("{}/{} ({})", vg.vg.name, lv.name, lv.id));
-        }
-    }
-    if !rejected.is_empty() {
-        return PlanError::NoneBootable {
-            wanted,
-            reasons: rejected
-                .iter()
-                .map(|r| format!("{}: {}", r.label, r.reason))
-                .collect(),
-        };
-    }
-    let mut hint = if lvs.is_empty() {
-        format!(
-            "looked at {} devices and found no logical volumes; {check}, and that the disk is attached",
-            scan.devices.len()
-        )
-    } else {
-        let shown = lvs.len().min(20);
-        format!(
-            "found {}{}: {check}",
-            lvs[..shown].join(", "),
-            if lvs.len() > shown { ", ..." } else { "" }
-        )
-    };
-    let unread: Vec<&String> = scan.warnings.iter().chain(problems).collect();
-    if !unread.is_empty() {
-        let shown: Vec<&str> = unread
-            .iter()
-            .take(MAX_PROBLEMS_SHOWN)
-            .map(|s| s.as_str())
-            .collect();
-        hint.push_str(&format!(
-            "; and some of what was read is damaged: {}",
-            shown.join("; ")
-        ));
-        if unread.len() > shown.len() {
-            hint.push_str(&format!(" (and {} more)", unread.len() - shown.len()));
-        }
-    }
-    PlanError::NoMatch { wanted, hint }
-}
-
 /// The candidate to boot: the first by name when all are the same image.
 fn choose(candidates: &[Candidate]) -> Result<usize, PlanError> {
     let Some(first) = candidates.first() else {
@@ -442,24 +233,6 @@ fn choose(candidates: &[Candidate]) -> Result<usize, PlanError> {
     })
 }
 
-fn verity_words(args: &BootArgs) -> Vec<String> {
-    let o = &args.verity_options;
-    let mut words = Vec::new();
-    match o.corruption {
-        Some(CorruptionMode::Ignore) => words.push("ignore_corruption"),
-        Some(CorruptionMode::Restart) => words.push("restart_on_corruption"),
-        Some(CorruptionMode::Panic) => words.push("panic_on_corruption"),
-        None => {}
-    }
-    if o.ignore_zero_blocks {
-        words.push("ignore_zero_blocks");
-    }
-    if o.check_at_most_once {
-        words.push("check_at_most_once");
-    }
-    words.into_iter().map(String::from).collect()
-}
-
 /// How long the command line says to wait for the root's devices: `rootdelay=` seconds,
 /// no limit with `rootwait`, `DEFAULT_WAIT` otherwise.
 pub fn wait_limit(args: &BootArgs) -> Wait {
@@ -468,122 +241,4 @@ pub fn wait_limit(args: &BootArgs) -> Wait {
         (None, true) => Wait::Forever,
         (None, false) => Wait::For(DEFAULT_WAIT),
     }
-}
-
-fn build(c: &Candidate, args: &BootArgs, scan: &Scan) -> Result<Plan, PlanError> {
-    let fstype = match (&args.fstype, &c.filesystem) {
-        (Some(t), _) => t.clone(),
-        (None, Some(fs)) => fs.kind.name().to_string(),
-        (None, None) => {
-            return Err(PlanError::Unplannable(format!(
-            "cannot tell the filesystem type of {} (not squashfs, erofs or ext4): give rootfstype=",
-            c.data.label
-        )))
-        }
-    };
-    let mut dm = Vec::new();
-    for vol in [&c.data, &c.hash] {
-        if let Device::Create { name, uuid } = &vol.device {
-            if dm
-                .iter()
-                .any(|s| matches!(s, Step::DmCreate { name: n, .. } if n == name))
-            {
-                continue;
-            }
-            dm.push(Step::DmCreate {
-                name: name.clone(),
-                uuid: uuid.clone(),
-                read_only: true,
-                table: vol.layout.table(&|id| scan.dev_ref(id)),
-            });
-        }
-    }
-    let p = &c.params;
-    let len = p
-        .data_blocks
-        .checked_mul(u64::from(p.data_block_size) / 512)
-        .ok_or_else(|| PlanError::Unplannable("data area size overflows".into()))?;
-    let mut id = [0u8; 16];
-    id.copy_from_slice(c.root_hash.0.get(..16).unwrap_or(&[0; 16]));
-    let mut options = verity_words(args);
-    let key = match (&c.signature, c.signature_to_kernel) {
-        (Some((from, sig)), true) => {
-            let description = names::signature_key_description(&c.root_hash);
-            options.push("root_hash_sig_key_desc".into());
-            options.push(description.clone());
-            dm.push(Step::AddKey {
-                description: description.clone(),
-                payload: sig.signature.clone(),
-                from: from.clone(),
-            });
-            Some(description)
-        }
-        _ => None,
-    };
-    dm.push(Step::DmCreate {
-        name: names::VERITY_NAME.to_string(),
-        uuid: names::verity_uuid(&id),
-        read_only: true,
-        table: vec![TableLine {
-            start: Sectors(0),
-            len: Sectors(len),
-            target: Target::Verity(VerityTarget {
-                version: p.hash_type,
-                data_dev: c.data.dev_ref(),
-                hash_dev: c.hash.dev_ref(),
-                data_block_size: p.data_block_size,
-                hash_block_size: p.hash_block_size,
-                data_blocks: p.data_blocks,
-                hash_start_block: p.hash_start_block,
-                algorithm: p.algorithm.name().to_string(),
-                root_hash: c.root_hash.to_hex(),
-                salt: encode_hex(&p.salt),
-                options,
-            }),
-        }],
-    });
-    if let Some(description) = key {
-        dm.push(Step::RemoveKey { description });
-    }
-    let mut devices: Vec<DevRef> = Vec::new();
-    for s in &dm {
-        if let Step::DmCreate { table, .. } = s {
-            for d in table.iter().flat_map(TableLine::devices) {
-                if matches!(d, DevRef::Num(_)) && !devices.contains(d) {
-                    devices.push(d.clone());
-                }
-            }
-        }
-    }
-    let wait = wait_limit(args);
-    let mut steps = vec![
-        Step::LoadModules {
-            modules: vec![
-                "dm-mod".into(),
-                "dm-verity".into(),
-                format!("crypto-{}", p.algorithm.name()),
-                fstype.clone(),
-            ],
-        },
-        Step::WaitForDevices { devices, wait },
-    ];
-    steps.extend(dm);
-    steps.push(Step::Mount {
-        source: DevRef::Name(names::VERITY_NAME.to_string()),
-        target: NEW_ROOT.to_string(),
-        fstype,
-        read_only: true,
-        data: args.flags.clone(),
-    });
-    steps.push(Step::SwitchRoot {
-        new_root: NEW_ROOT.to_string(),
-    });
-    steps.push(Step::Exec {
-        init: args
-            .init
-            .clone()
-            .unwrap_or_else(|| DEFAULT_INIT.to_string()),
-        args: args.init_args.clone(),
-    });
-    Ok(Plan { steps })
 }

@@ -12,9 +12,10 @@
 //!      or 4096 bytes, when a verity superblock is found there.
 
 use crate::cmdline::VerityOptions;
-use crate::fs_probe::{self, Filesystem};
+use crate::disk::fs_probe::{self, Filesystem};
 use crate::id::RootHash;
-use crate::plan::search::{ImageSignature, Match, Search};
+use crate::plan::image::ImageSignature;
+use crate::plan::search::{Match, Search};
 use crate::plan::volume::{self, Volume};
 use crate::verity::params::{hash_start_block, HashAlgorithm, VerityParams};
 use crate::verity::sig::RootSignature;

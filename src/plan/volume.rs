@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
-use crate::devices::DeviceKind;
+use crate::disk::devices::DeviceKind;
+use crate::disk::gpt_table::{self, GptDisk, GptPartition};
+use crate::disk::layout::Layout;
+use crate::disk::source::ReadAt;
 use crate::dm_table::DevRef;
-use crate::gpt_table::{self, GptDisk, GptPartition};
-use crate::layout::Layout;
 use crate::plan::names;
 use crate::scan::{Area, Scan, Vg};
-use crate::source::ReadAt;
 use crate::units::Sectors;
 
 /// How the boot reaches a volume.

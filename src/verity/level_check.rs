@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::params::{TreeLayout, VerityParams};
 use super::salted::Salted;
-use crate::source::{read_into, ReadAt, ReadError};
+use crate::disk::source::{read_into, ReadAt, ReadError};
 
 /// Bytes read per request: big enough that syscalls do not matter.
 pub(super) const CHUNK: usize = 1 << 20;

@@ -4,6 +4,7 @@
 //! partition.
 
 pub mod base64;
+mod der;
 mod level_check;
 pub mod params;
 mod params_error;

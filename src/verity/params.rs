@@ -13,8 +13,8 @@ use std::fmt;
 
 pub use super::params_error::ParamsError;
 use super::superblock::VeritySuperblock;
+use crate::disk::source::ReadAt;
 use crate::id::RootHash;
-use crate::source::ReadAt;
 
 /// The longest salt the superblock (and cryptsetup) can hold.
 pub const MAX_SALT_SIZE: usize = 256;

@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use super::base64;
 use super::pkcs7::{parse_pkcs7, Pkcs7Info};
+use crate::disk::source::{read_vec, ReadAt};
 use crate::id::{decode_hex, RootHash};
-use crate::source::{read_vec, ReadAt};
 
 /// The most verinit reads from a signature partition.
 pub const MAX_SIGNATURE_SIZE: usize = 64 * 1024;
@@ -156,7 +156,7 @@ pub fn parse_signature(bytes: &[u8], partition_name: &str) -> Result<RootSignatu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::MemSource;
+    use crate::disk::source::MemSource;
     use crate::verity::pkcs7::tests::PLAIN;
 
     const HASH: &str = "4f68bce3e8cd4db196e7fbcaf984b7092c7357edebd246d9aec123d437ec2bf5";

@@ -11,8 +11,8 @@
 
 use std::fmt;
 
+use crate::disk::source::{read_into, ReadAt};
 use crate::id::Guid;
-use crate::source::{read_into, ReadAt};
 
 /// Bytes in the superblock.
 pub const SUPERBLOCK_SIZE: usize = 512;
@@ -154,7 +154,7 @@ pub fn parse_superblock(b: &[u8; SUPERBLOCK_SIZE]) -> Result<Option<VeritySuperb
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::MemSource;
+    use crate::disk::source::MemSource;
 
     fn good() -> [u8; SUPERBLOCK_SIZE] {
         let mut b = [0u8; SUPERBLOCK_SIZE];

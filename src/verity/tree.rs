@@ -15,8 +15,8 @@ use std::sync::atomic::AtomicU64;
 use super::level_check::{level_check, offset_of, thread_died, Problem, Progress, CHUNK};
 use super::params::{ParamsError, TreeLayout, VerityParams};
 use super::salted::{pack_digests, Salted};
+use crate::disk::source::{read_into, ReadAt, ReadError};
 use crate::id::RootHash;
-use crate::source::{read_into, ReadAt, ReadError};
 
 /// What a successful verification covered.
 #[derive(Clone, Debug, PartialEq, Eq)]

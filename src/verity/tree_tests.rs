@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::fixture::{field, flip_byte, pseudo_random, run, TempDir};
 use super::*;
+use crate::disk::source::{FileSource, ReadAt};
 use crate::id::RootHash;
-use crate::source::{FileSource, ReadAt};
 
 /// One `veritysetup format` run.
 struct Case {
@@ -326,7 +326,7 @@ fn wrong_root_spare_bytes_and_short_devices_are_refused() {
     let top = f.params.layout().unwrap().levels.last().copied().unwrap();
     flip_byte(&f.hash, top.first_block * 4096 + 4000);
     let mut top_block = vec![0u8; 4096];
-    crate::source::read_into(&open(&f.hash), top.first_block * 4096, &mut top_block).unwrap();
+    crate::disk::source::read_into(&open(&f.hash), top.first_block * 4096, &mut top_block).unwrap();
     use sha2::Digest;
     f.root = RootHash(sha2::Sha256::digest(&top_block).to_vec());
     match check(&f, 2) {

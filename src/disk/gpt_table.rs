@@ -15,8 +15,8 @@
 use std::fmt;
 use std::io::Cursor;
 
+use crate::disk::source::{read_vec, ReadAt};
 use crate::id::Guid;
-use crate::source::{read_vec, ReadAt};
 use crate::units::Bytes;
 
 /// The most entries verinit reads (sgdisk and systemd-repart write 128).
@@ -69,7 +69,7 @@ impl fmt::Display for GptError {
 
 impl std::error::Error for GptError {}
 
-use crate::crc32::crc32;
+use crate::disk::crc32::crc32;
 
 fn le_u32(b: &[u8], at: usize) -> u32 {
     b.get(at..at + 4)

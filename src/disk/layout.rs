@@ -5,15 +5,13 @@
 //! offset) or striped like dm-stripe: logical sector `s` of the extent is chunk
 //! `c = s / chunk`, on stripe `c % n`, at `stripe_offset + (c / n) * chunk + s % chunk`.
 //! The same layout gives the dm table (through `table`) and reads the bytes in user
-//! space (through `LayoutReader`), so the dry run reads exactly what the boot maps.
+//! space (through `LayoutReader`, in `layout_reader.rs`), so the dry run reads exactly what
+//! the boot maps.
 
 use std::fmt;
-use std::io;
-use std::sync::Arc;
 
 use crate::dm_table::{DevRef, TableLine, Target};
-use crate::source::ReadAt;
-use crate::units::{Sectors, SECTOR_SIZE};
+use crate::units::Sectors;
 
 /// Index of a physical source (a device or image file) in the scan's device list.
 pub type SourceId = usize;
@@ -232,111 +230,25 @@ impl Layout {
             })
             .collect()
     }
-
-    /// Where logical sector `s` lives, and how many sectors from there are contiguous.
-    fn locate(&self, s: u64) -> Option<(SourceId, u64, u64)> {
-        let i = self
-            .extents
-            .partition_point(|e| e.start.0.saturating_add(e.len.0) <= s);
-        let e = self.extents.get(i)?;
-        let rel = s.checked_sub(e.start.0)?;
-        let left = e.len.0.checked_sub(rel)?;
-        match &e.mapping {
-            Mapping::Linear { source, offset } => Some((*source, offset.0.checked_add(rel)?, left)),
-            Mapping::Striped { chunk, stripes } => {
-                let (chunk, n) = (chunk.0.max(1), stripes.len() as u64);
-                let c = rel / chunk;
-                let (source, base) = stripes.get(usize::try_from(c.checked_rem(n)?).ok()?)?;
-                let run = (chunk - rel % chunk).min(left);
-                Some((
-                    *source,
-                    stripe_offset(base.0, c / n, chunk, rel % chunk),
-                    run,
-                ))
-            }
-        }
-    }
 }
 
 /// Where row `row` of a stripe starting at `base` puts sector `within` of its chunk.
 /// Saturates: a layout from a hostile disk then points past the device, and the read
 /// fails with an error naming it instead of wrapping around.
-fn stripe_offset(base: u64, row: u64, chunk: u64, within: u64) -> u64 {
+pub(crate) fn stripe_offset(base: u64, row: u64, chunk: u64, within: u64) -> u64 {
     base.saturating_add(row.saturating_mul(chunk))
         .saturating_add(within)
 }
 
-/// Reads a layout's bytes from its sources: a logical volume seen from user space.
-pub struct LayoutReader {
-    name: String,
-    layout: Layout,
-    sources: Vec<Arc<dyn ReadAt>>,
-    len: u64,
-}
-
-impl LayoutReader {
-    /// `sources[id]` must be the source for every `SourceId` the layout uses.
-    pub fn new(name: String, layout: Layout, sources: Vec<Arc<dyn ReadAt>>) -> LayoutReader {
-        let len = layout.len().0.saturating_mul(SECTOR_SIZE);
-        LayoutReader {
-            name,
-            layout,
-            sources,
-            len,
-        }
-    }
-}
-
-impl ReadAt for LayoutReader {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn len(&self) -> u64 {
-        self.len
-    }
-    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let eof = || io::Error::from(io::ErrorKind::UnexpectedEof);
-        let mut done = 0usize;
-        while done < buf.len() {
-            let pos = offset.checked_add(done as u64).ok_or_else(eof)?;
-            let (sector, within) = (pos / SECTOR_SIZE, pos % SECTOR_SIZE);
-            let (source, phys, run) = self.layout.locate(sector).ok_or_else(eof)?;
-            let src = self.sources.get(source).ok_or_else(eof)?;
-            let run_bytes = run.saturating_mul(SECTOR_SIZE) - within;
-            let n = (buf.len() - done).min(usize::try_from(run_bytes).unwrap_or(usize::MAX));
-            let at = phys
-                .checked_mul(SECTOR_SIZE)
-                .and_then(|b| b.checked_add(within))
-                .ok_or_else(eof)?;
-            if at.checked_add(n as u64).is_none_or(|end| end > src.len()) {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "byte {pos} of {} lies at byte {at} of {}, beyond its end ({} bytes): \
-                         the device is shorter than the volume (a truncated image?)",
-                        self.name,
-                        src.name(),
-                        src.len()
-                    ),
-                ));
-            }
-            src.read_exact_at(at, &mut buf[done..done + n])?;
-            done += n;
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::source::{read_vec, MemSource};
 
     fn name(id: SourceId) -> DevRef {
         DevRef::Name(format!("d{id}"))
     }
 
-    fn striped(n: usize, chunk: u64, len: u64) -> Layout {
+    pub(crate) fn striped(n: usize, chunk: u64, len: u64) -> Layout {
         Layout {
             extents: vec![Extent {
                 start: Sectors(0),
@@ -406,36 +318,5 @@ mod tests {
                 "36 4 linear d1 116"
             ]
         );
-    }
-
-    #[test]
-    fn reader_follows_stripes_and_slices() {
-        // Two sources whose byte at sector s, offset i is (source, s) so we can tell.
-        let mk = |id: u8| -> Arc<dyn ReadAt> {
-            let bytes = (0..400u64 * 512)
-                .map(|b| id * 100 + (b / 512 % 97) as u8)
-                .collect();
-            Arc::new(MemSource::new(&format!("d{id}"), bytes))
-        };
-        let sources = vec![mk(0), mk(1)];
-        let l = striped(2, 8, 64);
-        let sliced = l.slice(Sectors(4), Sectors(40)).unwrap();
-        for layout in [l.clone(), sliced.clone()] {
-            let base = if layout == l { 0 } else { 4 };
-            let reader = LayoutReader::new("lv".into(), layout.clone(), sources.clone());
-            let all = read_vec(&reader, 0, reader.len()).unwrap();
-            for s in 0..layout.len().0 {
-                let logical = s + base;
-                let c = logical / 8;
-                let (src, phys) = ((c % 2) as u8, 100 + (c / 2) * 8 + logical % 8);
-                let want = src * 100 + (phys % 97) as u8;
-                assert_eq!(all[(s * 512) as usize], want, "sector {s}");
-                assert_eq!(all[(s * 512 + 511) as usize], want, "sector {s} end");
-            }
-            // A read that starts mid-sector and crosses chunks.
-            let part = read_vec(&reader, 7 * 512 + 100, 1024).unwrap();
-            assert_eq!(part[..412], all[7 * 512 + 100..8 * 512]);
-            assert_eq!(part[..], all[7 * 512 + 100..7 * 512 + 1124]);
-        }
     }
 }

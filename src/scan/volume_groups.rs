@@ -1,59 +1,19 @@
-//! What the disks hold: GPT partitions, LVM physical volumes and the volume groups they
-//! assemble into. Reading only; no decision about the root is made here.
-//!
-//! Order of work: every device is opened read-only; a whole device is read through its
-//! own GPT (a partition the kernel also exposes is then addressed through that partition
-//! device, one it does not expose as the whole device plus an offset); every partition,
-//! and every whole device without a GPT, is an *area* that may hold a PV. Each PV's
-//! metadata areas are read and checked; one VG's text found on several PVs is parsed
-//! once, and the copy with the highest seqno wins.
+//! LVM on the areas of a scan: each area's PV label and metadata areas, read and
+//! checked; one VG's text found on several PVs is parsed once, and the copy with the
+//! highest seqno wins (a PV with an older one is a warning). Then where a logical
+//! volume's sectors lie on the devices found (`Scan::lv_layout`).
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::devices::{BlockDevice, DeviceKind};
-use crate::dm_table::DevRef;
-use crate::gpt_table::{self, GptDisk, GptPartition};
+use crate::disk::layout::{Extent, Layout, Mapping, SourceId};
 use crate::id::LvmId;
-use crate::layout::{Extent, Layout, LayoutReader, Mapping, SourceId};
 use crate::lvm::label::{self, PvLabel};
 use crate::lvm::mda;
 use crate::lvm::metadata::{self, LogicalVolume, SegmentKind, VolumeGroup};
-use crate::source::{FileSource, ReadAt, Slice};
-use crate::units::{Bytes, Sectors};
-
-/// A stretch of a device that may hold a PV or a filesystem: a GPT partition or a whole
-/// device without a partition table.
-#[derive(Clone, Debug)]
-pub struct Area {
-    pub source: SourceId,
-    pub start: Sectors,
-    pub len: Sectors,
-    /// `/dev/loop0`, `/dev/loop0 partition 2`, `/dev/vda2`.
-    pub name: String,
-    /// The disk (index into `Scan::disks`) and GPT entry this area comes from.
-    pub gpt: Option<(usize, GptPartition)>,
-}
-
-impl Area {
-    /// All of a device, which has no partition table.
-    fn whole(source: SourceId, dev: &BlockDevice) -> Area {
-        Area {
-            source,
-            start: Sectors(0),
-            len: dev.size.to_sectors_floor(),
-            name: dev.display_name(),
-            gpt: None,
-        }
-    }
-}
-
-/// A device and what was seen on it.
-pub struct Disk {
-    pub source: SourceId,
-    pub gpt: Option<GptDisk>,
-}
+use crate::scan::Scan;
+use crate::units::Sectors;
 
 /// A PV found on an area.
 pub struct FoundPv {
@@ -83,22 +43,6 @@ impl Vg {
             .map(|(pv, _)| pv.id)
             .collect()
     }
-}
-
-/// Everything read from the disks.
-#[derive(Default)]
-pub struct Scan {
-    pub devices: Vec<BlockDevice>,
-    pub sources: Vec<Option<Arc<dyn ReadAt>>>,
-    pub disks: Vec<Disk>,
-    pub areas: Vec<Area>,
-    pub pvs: Vec<FoundPv>,
-    /// Parsed metadata texts, shared by the PVs that carry the same text.
-    pub vg_copies: Vec<Arc<VolumeGroup>>,
-    pub vgs: Vec<Vg>,
-    /// Things a person should know that do not stop the boot: a damaged metadata copy,
-    /// a stale PV, a device that could not be read.
-    pub warnings: Vec<String>,
 }
 
 /// Why a logical volume cannot be mapped.
@@ -151,171 +95,7 @@ impl fmt::Display for LvError {
 impl std::error::Error for LvError {}
 
 impl Scan {
-    /// Opens and reads every device. Nothing here fails the whole scan: a device that
-    /// cannot be read becomes a warning, since it may not be the one that matters.
-    pub fn read(devices: Vec<BlockDevice>) -> Scan {
-        let mut warnings = Vec::new();
-        let sources = devices
-            .iter()
-            .map(|d| match FileSource::open(&d.path) {
-                Ok(s) => Some(Arc::new(s) as Arc<dyn ReadAt>),
-                Err(e) => {
-                    warnings.push(format!("cannot open {} read-only: {e}", d.display_name()));
-                    None
-                }
-            })
-            .collect();
-        Scan::assemble(devices, sources, warnings)
-    }
-
-    /// A scan over sources already open (tests, fuzzing).
-    pub fn from_sources(devices: Vec<BlockDevice>, sources: Vec<Arc<dyn ReadAt>>) -> Scan {
-        Scan::assemble(devices, sources.into_iter().map(Some).collect(), Vec::new())
-    }
-
-    fn assemble(
-        devices: Vec<BlockDevice>,
-        sources: Vec<Option<Arc<dyn ReadAt>>>,
-        warnings: Vec<String>,
-    ) -> Scan {
-        let mut scan = Scan {
-            devices,
-            sources,
-            warnings,
-            ..Scan::default()
-        };
-        scan.find_areas();
-        scan.find_pvs();
-        scan.assemble_vgs();
-        scan
-    }
-
-    pub fn source(&self, id: SourceId) -> Option<&Arc<dyn ReadAt>> {
-        self.sources.get(id)?.as_ref()
-    }
-
-    /// How dm tables name a source.
-    pub fn dev_ref(&self, id: SourceId) -> DevRef {
-        self.devices
-            .get(id)
-            .map_or(DevRef::Name(format!("source{id}")), |d| d.dev_ref())
-    }
-
-    /// A reader for an area's bytes.
-    pub fn area_reader(&self, area: &Area) -> Option<Arc<dyn ReadAt>> {
-        let src = self.source(area.source)?.clone();
-        let start = area.start.to_bytes()?.0;
-        let len = area.len.to_bytes()?.0;
-        if start == 0 && len == src.len() {
-            return Some(src);
-        }
-        Some(Arc::new(Slice::new(area.name.clone(), src, start, len)?))
-    }
-
-    /// A reader for the bytes of a layout, under a name for messages.
-    pub fn layout_reader(&self, name: &str, layout: &Layout) -> LayoutReader {
-        let sources = self
-            .sources
-            .iter()
-            .map(|s| match s {
-                Some(s) => s.clone(),
-                None => Arc::new(crate::source::MemSource::new("(unreadable)", Vec::new()))
-                    as Arc<dyn ReadAt>,
-            })
-            .collect();
-        LayoutReader::new(name.to_string(), layout.clone(), sources)
-    }
-
-    fn find_areas(&mut self) {
-        let mut covered = vec![false; self.devices.len()];
-        for id in 0..self.devices.len() {
-            if matches!(self.devices[id].kind, DeviceKind::Partition { .. }) {
-                continue;
-            }
-            let Some(src) = self.source(id).cloned() else {
-                continue;
-            };
-            let dev = &self.devices[id];
-            let sector_size = Some(dev.sector_size);
-            match gpt_table::read_gpt(src.as_ref(), sector_size) {
-                Ok(Some(gpt)) => {
-                    let disk = self.disks.len();
-                    for part in &gpt.partitions {
-                        let area = self.partition_area(id, disk, part, &mut covered);
-                        self.areas.push(area);
-                    }
-                    self.disks.push(Disk {
-                        source: id,
-                        gpt: Some(gpt),
-                    });
-                }
-                Ok(None) => {
-                    self.disks.push(Disk {
-                        source: id,
-                        gpt: None,
-                    });
-                    self.areas.push(Area::whole(id, dev));
-                }
-                Err(e) => {
-                    self.warnings.push(e.to_string());
-                    self.disks.push(Disk {
-                        source: id,
-                        gpt: None,
-                    });
-                }
-            }
-        }
-        // Partitions the kernel exposes that no GPT described (an MBR disk, say).
-        for (id, dev) in self.devices.iter().enumerate() {
-            if matches!(dev.kind, DeviceKind::Partition { .. })
-                && !covered[id]
-                && self.sources.get(id).is_some_and(Option::is_some)
-            {
-                self.areas.push(Area::whole(id, dev));
-            }
-        }
-    }
-
-    /// The area of a GPT partition: through the partition device when the kernel
-    /// exposes one at the same start, else the whole disk plus the partition's offset.
-    fn partition_area(
-        &self,
-        disk_id: SourceId,
-        disk: usize,
-        part: &GptPartition,
-        covered: &mut [bool],
-    ) -> Area {
-        let dev = &self.devices[disk_id];
-        let start = part.start.to_sectors_floor();
-        let len = part.size.to_sectors_floor();
-        let exposed = self.devices.iter().position(|d| match &d.kind {
-            DeviceKind::Partition {
-                parent, start: s, ..
-            } => *parent == dev.name && *s == start,
-            _ => false,
-        });
-        match exposed {
-            Some(pid) if self.source(pid).is_some() => {
-                covered[pid] = true;
-                Area {
-                    source: pid,
-                    start: Sectors(0),
-                    len,
-                    name: self.devices[pid].display_name(),
-                    gpt: Some((disk, part.clone())),
-                }
-            }
-            _ => Area {
-                source: disk_id,
-                start,
-                len,
-                name: format!("{} partition {}", dev.display_name(), part.number),
-                gpt: Some((disk, part.clone())),
-            },
-        }
-    }
-
-    fn find_pvs(&mut self) {
+    pub(super) fn find_pvs(&mut self) {
         // One VG text usually sits on every PV of the VG: parse each distinct text once.
         let mut parsed: HashMap<(u32, usize), Option<usize>> = HashMap::new();
         for a in 0..self.areas.len() {
@@ -379,7 +159,7 @@ impl Scan {
         }
     }
 
-    fn assemble_vgs(&mut self) {
+    pub(super) fn assemble_vgs(&mut self) {
         // The newest copy of each VG (by VG id) wins.
         let mut newest: Vec<usize> = Vec::new();
         for pv in &self.pvs {
@@ -536,10 +316,5 @@ impl Scan {
             });
         }
         Ok(Layout { extents })
-    }
-
-    /// The size of an area in bytes.
-    pub fn area_size(&self, area: &Area) -> Bytes {
-        area.len.to_bytes().unwrap_or_default()
     }
 }

@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use crate::source::{read_into, ReadAt};
+use crate::disk::source::{read_into, ReadAt};
 use crate::units::Bytes;
 
 /// The filesystems verinit knows.
@@ -195,7 +195,7 @@ pub fn probe_filesystem(src: &dyn ReadAt) -> Result<Option<Filesystem>, FsProbeE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{FileSource, MemSource};
+    use crate::disk::source::{FileSource, MemSource};
     use crate::verity::fixture::{field, pseudo_random, run, TempDir};
 
     fn probe_file(path: &str) -> Result<Option<Filesystem>, FsProbeError> {

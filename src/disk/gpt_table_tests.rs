@@ -2,8 +2,8 @@
 //! Test code only: its module is declared under #[cfg(test)].
 
 use super::*;
-use crate::dps;
-use crate::source::{FileSource, MemSource};
+use crate::disk::dps;
+use crate::disk::source::{FileSource, MemSource};
 use crate::verity::fixture::{field, run, TempDir};
 
 const ROOT: &str = "4f68bce3-e8cd-4db1-96e7-fbcaf984b709";

@@ -1,0 +1,243 @@
+//! The QEMU cases both kernels' suites run, in one table: `tests/qemu_boot.rs` (Debian's
+//! kernel with `build/initramfs.cpio`) and `tests/qemu_embedded.rs` (our kernel, verinit
+//! built in, no `-initrd`). A suite says `qemu_cases!(KERNEL);` inside a module named
+//! for it, which defines one `#[test]` per case there; its `Kernel` says what the suite
+//! adds to every boot. Cases that need one kernel's own parts (a module left out of the
+//! initramfs, Debian's keyring) stay in that kernel's suite. Helpers: `tests/qemu/mod.rs`.
+
+use crate::common::{corrupt_root_data, Fixture};
+use crate::qemu::{make_disk, qemu_fixture, root_hash, Boot, Booted};
+
+/// What a suite's kernel adds to each case.
+pub struct Kernel {
+    /// Put before each boot's name (the name of its run directory).
+    pub prefix: &'static str,
+    /// Run first in each case (the embedded kernel is made there, so that a case fails
+    /// on it before building its disks).
+    pub prepare: fn(),
+    /// Checked after every boot.
+    pub check: fn(&Booted),
+}
+
+/// Defines, where it is invoked, one `#[test]` per case, booting the `Kernel` given.
+macro_rules! qemu_cases {
+    ($kernel:expr) => {
+        qemu_cases!(@boots $kernel;
+            // (test: scenario, root file system type): boots that must pass, each on the
+            // image its scenario names (`image=<scenario>/a`).
+            // root=PARTUUID=<the root partition inside the LV's disk image>.
+            boots_by_partition_uuid: "one-pv", "squashfs";
+            // root=PARTUUID=<LV UUID>, the PV in a GPT partition of type Linux LVM.
+            boots_by_lv_uuid_on_gpt_partition: "gpt-disk-pv", "squashfs";
+            // root=PARTUUID=<LV UUID>, the first metadata area's header damaged.
+            boots_by_lv_uuid_with_damaged_first_mda: "damaged-mda1", "squashfs";
+            // root=/dev/mapper/vg0-root, the metadata text wrapped around its ring's end.
+            boots_by_dm_name_with_wrapped_metadata: "wrapped", "squashfs";
+            // roothash= alone: the partition whose UUID is the root hash's first half,
+            // inside one of two LVs holding disk images (the other LV holds image b).
+            boots_by_root_hash_alone: "dps-in-lv", "squashfs";
+            // The hash tree in its own LV (root-verity), root=/dev/vg0/root.
+            boots_separate_hash_lv: "separate-hash-lv", "squashfs";
+            // The hash tree appended to the squashfs in the same LV, found by its
+            // superblock.
+            boots_appended_hash_tree: "appended-hash", "squashfs";
+            // The appended tree without a superblock: every parameter from the command
+            // line.
+            boots_appended_hash_tree_without_superblock: "no-superblock", "squashfs";
+            // An LV of four segments over three disks (vda, vdb, vdc).
+            boots_lv_spread_over_disks: "three-pv-segments", "squashfs";
+            // An LV striped over three disks.
+            boots_striped_lv: "striped", "squashfs";
+            // Two disks, one with older metadata: the newer copy's layout is booted.
+            boots_newest_metadata_over_stale_pv: "stale-pv", "squashfs";
+            // No LVM: root, root-verity and root-verity-sig partitions on the disk.
+            boots_plain_gpt_partition: "plain-gpt", "squashfs";
+            boots_erofs_root: "erofs", "erofs";
+            boots_sha512_tree: "sha512", "squashfs";
+            boots_empty_salt: "empty-salt", "squashfs";
+            // A disk with 4096-byte logical sectors (the DDI inside uses them too).
+            boots_4k_sector_disk: "sector4k", "squashfs";
+        );
+        qemu_cases!(@cases $kernel;
+            boots_same_image_in_two_lvs,
+            boots_by_vg_lv_name_with_init_and_args,
+            boots_disk_that_appears_late,
+            refuses_wrong_root_hash,
+            refuses_corrupted_data_block,
+            refuses_rw,
+        );
+    };
+    (@boots $kernel:expr; $($test:ident: $scenario:literal, $fstype:literal;)*) => {$(
+        #[test]
+        fn $test() {
+            let kernel = &$kernel;
+            (kernel.prepare)();
+            crate::qemu_cases::boots(kernel, stringify!($test), $scenario, $fstype);
+        }
+    )*};
+    (@cases $kernel:expr; $($case:ident,)*) => {$(
+        #[test]
+        fn $case() {
+            let kernel = &$kernel;
+            (kernel.prepare)();
+            crate::qemu_cases::$case(kernel);
+        }
+    )*};
+}
+
+impl Kernel {
+    fn boot_of_fixture(&self, name: &str, fix: &Fixture, extra: &str) -> Boot {
+        Boot::of_fixture(&format!("{}{name}", self.prefix), fix, extra)
+    }
+
+    fn boot(&self, name: &str, disks: &[std::path::PathBuf], cmdline: &str) -> Boot {
+        Boot::new(&format!("{}{name}", self.prefix), disks, cmdline)
+    }
+
+    fn run(&self, boot: Boot) -> Booted {
+        let booted = boot.run();
+        (self.check)(&booted);
+        booted
+    }
+}
+
+// ---------------------------------------------------------------- boots
+
+/// Boots `scenario` with its own command line and expects a pass on the image the
+/// scenario names (`image=<scenario>/a`) with `fstype`. Returns the PASS line.
+pub fn boots(kernel: &Kernel, name: &str, scenario: &str, fstype: &str) -> String {
+    let fix = qemu_fixture(scenario);
+    let booted = kernel.run(kernel.boot_of_fixture(name, &fix, ""));
+    let pass = booted.assert_passed();
+    booted.assert_pass_says(&pass, "image", &format!("{scenario}/a"));
+    booted.assert_pass_says(&pass, "fstype", fstype);
+    booted.assert_pass_says(&pass, "dm-name", "root");
+    let uuid = format!("CRYPT-VERITY-{}-root", &root_hash(&fix)[..32]);
+    booted.assert_pass_says(&pass, "dm-uuid", &uuid);
+    pass
+}
+
+/// The same image in root_a and root_b: one of them boots.
+pub fn boots_same_image_in_two_lvs(kernel: &Kernel) {
+    let pass = boots(kernel, "ab-pair", "ab-pair", "squashfs");
+    assert!(
+        pass.contains("vg0-root_a") || pass.contains("vg0-root_b"),
+        "the root should sit on root_a or root_b: {pass}"
+    );
+}
+
+/// `make disk`'s image (scripts/make-disk): root=ddi:lvm:vg0/root_a, with init= naming
+/// another path to the init and arguments after `--` for it.
+pub fn boots_by_vg_lv_name_with_init_and_args(kernel: &Kernel) {
+    let dir = make_disk();
+    let cmdline = std::fs::read_to_string(dir.join("disk.cmdline")).expect("disk.cmdline");
+    assert!(
+        cmdline.contains("root=ddi:lvm:vg0/root_a"),
+        "make-disk's command line: {cmdline}"
+    );
+    let booted = kernel.run(kernel.boot(
+        "by-vg-lv-name",
+        &[dir.join("disk.img")],
+        &format!(
+            "{} init=/usr/lib/verinit-test/init -- verinit-arg-one verinit-arg-two",
+            cmdline.trim()
+        ),
+    ));
+    let pass = booted.assert_passed();
+    booted.assert_pass_says(&pass, "image", "demo/a");
+    let markers = booted.markers();
+    for want in [
+        "init /usr/lib/verinit-test/init pid 1, 2 argument(s)",
+        "arg 1: verinit-arg-one",
+        "arg 2: verinit-arg-two",
+    ] {
+        assert!(
+            markers.contains(&want),
+            "the root's init should say {want:?}\n{}",
+            booted.describe()
+        );
+    }
+}
+
+/// The only disk appears 6 s after QEMU starts (QMP device_add), after verinit has begun
+/// to wait for it (rootdelay=30).
+pub fn boots_disk_that_appears_late(kernel: &Kernel) {
+    let fix = qemu_fixture("one-pv");
+    let booted = kernel.run(
+        kernel
+            .boot_of_fixture("late-disk", &fix, "rootdelay=30")
+            .hot_add("disk0.img", 6.0),
+    );
+    booted.assert_passed();
+    let started = booted.position("verinit: ");
+    let added = booted.position("qemu-boot: hot-added");
+    let seen = booted.position("virtio_blk virtio");
+    assert!(
+        matches!((started, added, seen), (Some(s), Some(a), Some(v)) if s < a && a < v),
+        "expected verinit to start, then the disk to be added, then the kernel to see it\n{}",
+        booted.describe()
+    );
+}
+
+// ---------------------------------------------------------------- refusals
+
+/// The fixture's command line with its root hash replaced by one that differs in one
+/// hex digit in the middle.
+pub fn with_wrong_root_hash(fix: &Fixture) -> String {
+    let hash = root_hash(fix);
+    let mut wrong = hash.clone().into_bytes();
+    let mid = wrong.len() / 2;
+    wrong[mid] = if wrong[mid] == b'0' { b'1' } else { b'0' };
+    let wrong = String::from_utf8(wrong).expect("hex");
+    let cmdline = fix.cmdline().replace(&hash, &wrong);
+    assert_ne!(cmdline, fix.cmdline(), "no root hash on the command line");
+    cmdline
+}
+
+/// A root hash that is not the image's: refused before anything is mounted (the top hash
+/// block does not hash to it), powered off.
+pub fn refuses_wrong_root_hash(kernel: &Kernel) {
+    let fix = qemu_fixture("separate-hash-lv");
+    let cmdline = with_wrong_root_hash(&fix);
+    let booted = kernel.run(kernel.boot("wrong-root-hash", &fix.image_paths(), &cmdline));
+    booted.assert_refused("poweroff", &["root hash"]);
+    // The kernel reports each verity table it builds: none may have been.
+    assert!(
+        !booted.console.contains("device-mapper: verity"),
+        "a dm-verity table was loaded for a root hash that is not the image's\n{}",
+        booted.describe()
+    );
+}
+
+/// One flipped byte in the root file system's data: dm-verity answers EIO for that
+/// block, so the boot must fail, whichever file the block belongs to (the init, which
+/// then cannot run, or another one, which the init reads).
+pub fn refuses_corrupted_data_block(kernel: &Kernel) {
+    let fix = qemu_fixture("one-pv");
+    let boot = kernel.boot_of_fixture("corrupt-block", &fix, "");
+    corrupt_root_data(&fix, &boot.dir);
+    let booted = kernel.run(boot);
+    assert!(
+        matches!(booted.code, Some(0) | Some(5))
+            && !booted.markers().iter().any(|m| m.starts_with("PASS")),
+        "expected the boot to fail (QEMU exit 0 or 5, no PASS)\n{}",
+        booted.describe()
+    );
+    assert!(
+        booted.console.contains("is corrupted"),
+        "expected dm-verity's `data block N is corrupted`\n{}",
+        booted.describe()
+    );
+}
+
+/// `rw` cannot be honoured on a dm-verity root. The failure policy is reboot here (the
+/// default), which QEMU's -no-reboot turns into exit 0.
+pub fn refuses_rw(kernel: &Kernel) {
+    let fix = qemu_fixture("one-pv");
+    let booted = kernel.run(
+        kernel
+            .boot_of_fixture("rw", &fix, "rw")
+            .default_failure_policy(),
+    );
+    booted.assert_refused("reboot", &["rw", "read-only"]);
+}
