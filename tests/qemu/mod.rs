@@ -313,9 +313,21 @@ fn hash_tree(top: &Path, dir: &Path, h: &mut Sha256) {
     }
 }
 
+/// Fails a QEMU test at once, before it builds any image, when QEMU is missing.
+pub fn require_qemu() {
+    assert!(
+        tool_path()
+            .split(':')
+            .any(|dir| Path::new(dir).join("qemu-system-x86_64").is_file()),
+        "this test boots QEMU: qemu-system-x86_64 not found in PATH (Debian package \
+         qemu-system-x86): run make deps"
+    );
+}
+
 /// A make-fixture scenario whose root file systems are the test root, built once per
 /// generator and root (cached in `$CARGO_TARGET_TMPDIR/qemu/fixtures/<scenario>`).
 pub fn qemu_fixture(scenario: &str) -> Fixture {
+    require_qemu();
     let (tree, tree_hash) = rootfs();
     crate::common::fixture_in(
         scenario,
@@ -395,6 +407,7 @@ pub fn embedded() {
 /// holding disk.img and disk.cmdline.
 pub fn make_disk() -> PathBuf {
     static DISK: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    require_qemu();
     let r = DISK.get_or_init(|| {
         require_root_and_tools();
         let dir = work_dir().join("make-disk");
@@ -445,6 +458,7 @@ impl Boot {
     /// A boot of `images` (copied into the run directory, attached in this order) with
     /// `BASE_CMDLINE` followed by `cmdline`.
     pub fn new(name: &str, images: &[PathBuf], cmdline: &str) -> Boot {
+        require_qemu();
         boot_files();
         let dir = work_dir().join("runs").join(name);
         let _ = fs::remove_dir_all(&dir);
