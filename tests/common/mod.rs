@@ -43,6 +43,13 @@ fn tool_path() -> String {
     format!("{path}:/usr/local/sbin:/usr/sbin:/sbin")
 }
 
+/// Whether `tool` is a file in a directory of PATH (the sbin directories included).
+pub fn on_path(tool: &str) -> bool {
+    tool_path()
+        .split(':')
+        .any(|dir| Path::new(dir).join(tool).is_file())
+}
+
 /// Fails the test, never skips it, when it cannot do what its name says it needs.
 pub fn require_root_and_tools() {
     assert!(
@@ -50,14 +57,9 @@ pub fn require_root_and_tools() {
         "this test needs root (losetup, pvcreate on loop devices): run it as root, \
          e.g. `sudo -E cargo test --test dry_run_lvm`"
     );
-    let path = tool_path();
     let missing: Vec<String> = TOOLS
         .iter()
-        .filter(|(tool, _)| {
-            !path
-                .split(':')
-                .any(|dir| Path::new(dir).join(tool).is_file())
-        })
+        .filter(|(tool, _)| !on_path(tool))
         .map(|(tool, package)| format!("{tool} (Debian package {package})"))
         .collect();
     assert!(

@@ -18,7 +18,7 @@
 //! `make` is not run). A test process can instead boot a kernel that carries verinit
 //! itself, with no `-initrd` (`use_embedded_kernel`, for `tests/qemu_embedded.rs`).
 
-use crate::common::{require_root_and_tools, str_of, Fixture};
+use crate::common::{on_path, require_root_and_tools, str_of, Fixture};
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::Read;
@@ -316,9 +316,7 @@ fn hash_tree(top: &Path, dir: &Path, h: &mut Sha256) {
 /// Fails a QEMU test at once, before it builds any image, when QEMU is missing.
 pub fn require_qemu() {
     assert!(
-        tool_path()
-            .split(':')
-            .any(|dir| Path::new(dir).join("qemu-system-x86_64").is_file()),
+        on_path("qemu-system-x86_64"),
         "this test boots QEMU: qemu-system-x86_64 not found in PATH (Debian package \
          qemu-system-x86): run make deps"
     );
