@@ -5,6 +5,7 @@
 
 pub mod base64;
 mod der;
+pub mod fec;
 mod level_check;
 pub mod params;
 mod params_error;
