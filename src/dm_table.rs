@@ -6,6 +6,8 @@
 //!           | "striped" " " n " " chunk (" " dev " " offset){n}
 //!           | "verity" " " version " " dev " " dev " " dbs " " hbs " " blocks " "
 //!             hash_start " " alg " " root_hex " " (salt_hex | "-") [" " n (" " word){n}]
+//!   FEC     = "use_fec_from_device" " " dev " fec_start " n " fec_blocks " n " fec_roots " n
+//!             (among the verity words, in cryptsetup's order; all four pairs or none)
 //!   dev     = major ":" minor        a device that exists (a disk, partition, loop device)
 //!           | "/" path               an image file (dry run only)
 //!           | name                   a dm device that the plan itself creates
@@ -97,6 +99,87 @@ pub struct VerityTarget {
     pub options: Vec<String>,
 }
 
+/// The FEC arguments of a verity target: the parity device, its first block there, the
+/// blocks it covers and the parity bytes per codeword.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FecArgs {
+    pub dev: DevRef,
+    pub start: u64,
+    pub blocks: u64,
+    pub roots: u32,
+}
+
+const FEC_KEYS: [&str; 4] = [
+    "use_fec_from_device",
+    "fec_start",
+    "fec_blocks",
+    "fec_roots",
+];
+
+impl FecArgs {
+    /// The eight option words, in the order cryptsetup writes them.
+    pub fn words(&self) -> Vec<String> {
+        vec![
+            FEC_KEYS[0].into(),
+            self.dev.to_string(),
+            FEC_KEYS[1].into(),
+            self.start.to_string(),
+            FEC_KEYS[2].into(),
+            self.blocks.to_string(),
+            FEC_KEYS[3].into(),
+            self.roots.to_string(),
+        ]
+    }
+}
+
+impl VerityTarget {
+    /// The FEC arguments among the option words, if any; an error when they are partial
+    /// or not numbers.
+    pub fn fec(&self) -> Result<Option<FecArgs>, String> {
+        let value = |key: &str| -> Option<&str> {
+            let at = self.options.iter().position(|w| w == key)?;
+            self.options.get(at + 1).map(String::as_str)
+        };
+        let found: Vec<Option<&str>> = FEC_KEYS.iter().map(|k| value(k)).collect();
+        if found.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        let get = |i: usize| {
+            found[i].ok_or_else(|| {
+                format!(
+                    "the FEC arguments need all of {}; {} is missing",
+                    FEC_KEYS.join(", "),
+                    FEC_KEYS[i]
+                )
+            })
+        };
+        let num = |i: usize| -> Result<u64, String> {
+            let w = get(i)?;
+            w.parse()
+                .map_err(|_| format!("{} '{w}' is not a number", FEC_KEYS[i]))
+        };
+        Ok(Some(FecArgs {
+            dev: get(0)?.parse()?,
+            start: num(1)?,
+            blocks: num(2)?,
+            roots: u32::try_from(num(3)?).map_err(|_| "fec_roots is too large".to_string())?,
+        }))
+    }
+
+    /// Replaces the FEC device word (the boot puts device numbers for names).
+    pub fn map_fec_device(
+        &mut self,
+        map: impl Fn(&DevRef) -> Result<DevRef, String>,
+    ) -> Result<(), String> {
+        if let Some(at) = self.options.iter().position(|w| w == FEC_KEYS[0]) {
+            if let Some(word) = self.options.get_mut(at + 1) {
+                *word = map(&word.parse()?)?.to_string();
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One target: what the sectors `start .. start + len` of a dm device map to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -136,11 +219,17 @@ impl TableLine {
     }
 
     /// Every device this line points at.
-    pub fn devices(&self) -> Vec<&DevRef> {
+    pub fn devices(&self) -> Vec<DevRef> {
         match &self.target {
-            Target::Linear { dev, .. } => vec![dev],
-            Target::Striped { stripes, .. } => stripes.iter().map(|(d, _)| d).collect(),
-            Target::Verity(v) => vec![&v.data_dev, &v.hash_dev],
+            Target::Linear { dev, .. } => vec![dev.clone()],
+            Target::Striped { stripes, .. } => stripes.iter().map(|(d, _)| d.clone()).collect(),
+            Target::Verity(v) => {
+                let mut devs = vec![v.data_dev.clone(), v.hash_dev.clone()];
+                if let Ok(Some(fec)) = v.fec() {
+                    devs.push(fec.dev);
+                }
+                devs
+            }
         }
     }
 }
@@ -247,6 +336,7 @@ impl FromStr for TableLine {
                             v.options.len()
                         ));
                     }
+                    v.fec()?;
                 }
                 Target::Verity(v)
             }
@@ -273,6 +363,9 @@ mod tests {
             "0 16 verity 1 vg0-root_a1 vg0-root_a2 4096 4096 2 1 sha256 \
              abcd 0011 1 restart_on_corruption",
             "0 16 verity 1 253:0 253:0 4096 4096 2 3 sha512 abcd -",
+            "0 2400 verity 1 253:0 253:1 4096 4096 300 1 sha256 abcd 00112233 9 \
+             restart_on_corruption use_fec_from_device 253:1 fec_start 5 fec_blocks 304 \
+             fec_roots 2",
         ] {
             let parsed: TableLine = line.parse().unwrap();
             assert_eq!(parsed.to_string(), line);
@@ -293,9 +386,44 @@ mod tests {
             "0 8 mirror 7:0 0",
             "0 8 verity 1 a b 4096 4096 2 1 sha256 ab - 2 restart_on_corruption",
             "x 8 linear 7:0 0",
+            "0 8 verity 1 a b 4096 4096 2 1 sha256 ab - 2 use_fec_from_device b",
+            "0 8 verity 1 a b 4096 4096 2 1 sha256 ab - 8 use_fec_from_device b fec_start 5 \
+             fec_blocks x fec_roots 2",
+            "0 8 verity 1 a b 4096 4096 2 1 sha256 ab - 6 fec_start 5 fec_blocks 3 fec_roots 2",
         ] {
             assert!(line.parse::<TableLine>().is_err(), "{line}");
         }
+    }
+
+    #[test]
+    fn fec_arguments_are_typed() {
+        let line: TableLine = "0 16 verity 1 a b 4096 4096 2 1 sha256 ab - 8 \
+            use_fec_from_device vg0-fec fec_start 7 fec_blocks 4 fec_roots 24"
+            .parse()
+            .unwrap();
+        let Target::Verity(mut v) = line.target.clone() else {
+            panic!("not verity")
+        };
+        let fec = v.fec().unwrap().unwrap();
+        assert_eq!(
+            fec,
+            FecArgs {
+                dev: DevRef::Name("vg0-fec".into()),
+                start: 7,
+                blocks: 4,
+                roots: 24
+            }
+        );
+        assert_eq!(fec.words().join(" "), v.options.join(" "));
+        assert_eq!(line.devices().len(), 3);
+        v.map_fec_device(|_| {
+            Ok(DevRef::Num(DevNum {
+                major: 253,
+                minor: 4,
+            }))
+        })
+        .unwrap();
+        assert_eq!(v.fec().unwrap().unwrap().dev.to_string(), "253:4");
     }
 
     #[test]
@@ -306,8 +434,8 @@ mod tests {
         assert_eq!(
             line.devices(),
             vec![
-                &DevRef::Num(DevNum { major: 7, minor: 0 }),
-                &DevRef::Name("vg0-x".into())
+                DevRef::Num(DevNum { major: 7, minor: 0 }),
+                DevRef::Name("vg0-x".into())
             ]
         );
     }

@@ -15,6 +15,8 @@ use crate::plan::{self, Outcome, PlanOptions};
 use crate::report::{failure_json, Report};
 use crate::scan::Scan;
 use crate::units::Bytes;
+use crate::verity::fec::check::{verify_with_fec, BadBlock};
+use crate::verity::fec::decode::FecSources;
 use crate::verity::tree;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,11 +160,88 @@ fn verify(scan: &Scan, outcome: &Outcome, progress: bool) -> Result<String, Stri
         eprintln!();
     }
     let secs = start.elapsed().as_secs_f64();
-    match result {
-        Ok(_) => Ok(format!(
+    match (result, c.fec.fec()) {
+        (Ok(_), _) => Ok(format!(
             "{} data blocks of {} recomputed on {threads} threads in {secs:.2} s: the hash tree matches root hash {}",
             c.params.data_blocks, c.data.label, c.root_hash
         )),
-        Err(e) => Err(format!("verify failed: {e}")),
+        (Err(e @ tree::VerifyError::Params(_)), _) | (Err(e), None) => {
+            Err(format!("verify failed: {e}"))
+        }
+        (Err(e), Some(fec)) => verify_fec(scan, c, fec, &e),
+    }
+}
+
+/// After a mismatch: every bad block, decoded with FEC as the kernel would.
+fn verify_fec(
+    scan: &Scan,
+    c: &crate::plan::verity_setup::Candidate,
+    fec: &crate::plan::fec_setup::Fec,
+    first: &tree::VerifyError,
+) -> Result<String, String> {
+    let (data, hash, parity) = (
+        c.data.reader(scan),
+        c.hash.reader(scan),
+        fec.volume.reader(scan),
+    );
+    let src = FecSources {
+        data: data.as_ref(),
+        hash: hash.as_ref(),
+        fec: parity.as_ref(),
+    };
+    let start = Instant::now();
+    let report = verify_with_fec(&c.params, &fec.layout, &src, &c.root_hash)
+        .map_err(|e| format!("verify failed: {first}; FEC could not be read: {e}"))?;
+    let secs = start.elapsed().as_secs_f64();
+    let mut lines = Vec::new();
+    for b in &report.bad {
+        let what = match b.block {
+            BadBlock::Data(i) => format!("data block {i}"),
+            BadBlock::Hash { level, index } => format!("hash block {index} of level {level}"),
+        };
+        lines.push(match (&b.repaired, &b.why) {
+            (Some(n), _) => format!(
+                "  {what} on {} at offset {}: repaired by FEC ({n} bytes)",
+                b.device, b.offset
+            ),
+            (None, why) => format!(
+                "  {what} on {} at offset {}: beyond repair: {}",
+                b.device,
+                b.offset,
+                why.as_deref().unwrap_or("")
+            ),
+        });
+    }
+    let mib = report.bytes_decoded as f64 / (1024.0 * 1024.0);
+    let speed = if secs > 0.0 { mib / secs } else { 0.0 };
+    let summary = format!(
+        "FEC decoded {} rounds ({mib:.1} MiB) in {secs:.2} s ({speed:.0} MiB/s): {} symbol \
+         errors located",
+        report.rounds_decoded, report.symbols
+    );
+    if report.bad.is_empty() {
+        return Err(format!(
+            "verify failed: {first}; yet every block matches once walked with FEC: report \
+             this as a bug"
+        ));
+    }
+    if report.all_repaired() {
+        Ok(format!(
+            "{} blocks of {} do not match the hash tree, and all are repairable: the kernel \
+             will correct {} blocks with FEC\n{}\n  {summary}",
+            report.bad.len(),
+            c.data.label,
+            report.repaired(),
+            lines.join("\n")
+        ))
+    } else {
+        Err(format!(
+            "verify failed: {} blocks of {} do not match the hash tree, {} beyond FEC's \
+             repair:\n{}\n  {summary}",
+            report.bad.len(),
+            c.data.label,
+            report.bad.len() - report.repaired(),
+            lines.join("\n")
+        ))
     }
 }

@@ -130,6 +130,7 @@ fn resolve(line: &TableLine, created: &HashMap<String, DevNum>) -> Result<TableL
             let mut v = v.clone();
             v.data_dev = map(&v.data_dev)?;
             v.hash_dev = map(&v.hash_dev)?;
+            v.map_fec_device(map)?;
             Target::Verity(v)
         }
     };

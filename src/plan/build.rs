@@ -4,7 +4,7 @@
 //! table loads, create the verity device, mount it, switch root and exec init.
 
 use crate::cmdline::{BootArgs, CorruptionMode};
-use crate::dm_table::{DevRef, TableLine, Target, VerityTarget};
+use crate::dm_table::{DevRef, FecArgs, TableLine, Target, VerityTarget};
 use crate::id::encode_hex;
 use crate::plan::step::Step;
 use crate::plan::verity_setup::Candidate;
@@ -43,7 +43,8 @@ pub(super) fn build(c: &Candidate, args: &BootArgs, scan: &Scan) -> Result<Plan,
         }
     };
     let mut dm = Vec::new();
-    for vol in [&c.data, &c.hash] {
+    let fec = c.fec.fec();
+    for vol in [&c.data, &c.hash].into_iter().chain(fec.map(|f| &f.volume)) {
         if let Device::Create { name, uuid } = &vol.device {
             if dm
                 .iter()
@@ -67,6 +68,15 @@ pub(super) fn build(c: &Candidate, args: &BootArgs, scan: &Scan) -> Result<Plan,
     let mut id = [0u8; 16];
     id.copy_from_slice(c.root_hash.0.get(..16).unwrap_or(&[0; 16]));
     let mut options = verity_words(args);
+    if let Some(f) = fec {
+        let args = FecArgs {
+            dev: f.volume.dev_ref(),
+            start: f.layout.start,
+            blocks: f.layout.blocks,
+            roots: f.layout.roots,
+        };
+        options.extend(args.words());
+    }
     let key = match (&c.signature, c.signature_to_kernel) {
         (Some((from, sig)), true) => {
             let description = names::signature_key_description(&c.root_hash);
@@ -110,8 +120,8 @@ pub(super) fn build(c: &Candidate, args: &BootArgs, scan: &Scan) -> Result<Plan,
     for s in &dm {
         if let Step::DmCreate { table, .. } = s {
             for d in table.iter().flat_map(TableLine::devices) {
-                if matches!(d, DevRef::Num(_)) && !devices.contains(d) {
-                    devices.push(d.clone());
+                if matches!(d, DevRef::Num(_)) && !devices.contains(&d) {
+                    devices.push(d);
                 }
             }
         }

@@ -12,6 +12,7 @@
 
 mod build;
 mod error;
+pub mod fec_setup;
 pub mod image;
 pub mod names;
 pub mod search;
@@ -160,10 +161,6 @@ fn argument_problems(args: &BootArgs) -> Vec<String> {
              root= (its root-verity-sig partition then gives the root hash)"
                 .to_string(),
         );
-    }
-    let o = &args.verity_options;
-    if o.fec_device.is_some() || o.fec_offset.is_some() || o.fec_roots.is_some() {
-        p.push("fec-device=/fec-offset=/fec-roots=: forward error correction is not supported yet; remove them".into());
     }
     p
 }

@@ -14,6 +14,7 @@
 use crate::cmdline::VerityOptions;
 use crate::disk::fs_probe::{self, Filesystem};
 use crate::id::RootHash;
+use crate::plan::fec_setup::{fec_setup, FecSetup};
 use crate::plan::image::ImageSignature;
 use crate::plan::search::{Match, Search};
 use crate::plan::volume::{self, Volume};
@@ -46,6 +47,8 @@ pub struct Candidate {
     /// Whether the top of the hash tree hashes to the root hash (one block read), and
     /// if not, why.
     pub root_check: Result<(), String>,
+    /// Forward error correction: from the options, a footer, or none.
+    pub fec: FecSetup,
 }
 
 /// Where a candidate's root hash came from.
@@ -212,6 +215,7 @@ pub fn candidate(
             .map_err(|e| format!("{} with hash device {}: {e}", m.data.label, hash.label))?;
     }
 
+    let fec = fec_setup(search, &m.data, &hash, &params)?;
     let root_check = tree::check_root(
         data_reader.as_ref(),
         hash_reader.as_ref(),
@@ -233,6 +237,7 @@ pub fn candidate(
         found_by: m.why.clone(),
         hash_found_by,
         root_check,
+        fec,
     })
 }
 

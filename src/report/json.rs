@@ -81,6 +81,7 @@ impl Report<'_> {
                     },
                     "root_hash_matches": c.root_check.is_ok(),
                     "root_check_error": c.root_check.as_ref().err(),
+                    "fec": super::fec_json(&c.fec),
                     "verity": {
                         "algorithm": c.params.algorithm.name(),
                         "data_block_size": c.params.data_block_size,

@@ -9,8 +9,11 @@
 //! The boot record (`/run/verinit/boot.json`) is to be the third rendering of this same
 //! value, beside these two, so that it speaks the dry run's vocabulary.
 
+mod fec;
 mod json;
 mod text;
+
+use fec::{fec_json, fec_line};
 
 pub use json::failure_json;
 
@@ -121,6 +124,10 @@ impl<'a> Report<'a> {
                 .warnings
                 .iter()
                 .chain(&outcome.problems)
+                .chain(outcome.candidates.iter().filter_map(|c| match &c.fec {
+                    crate::plan::fec_setup::FecSetup::Ignored(w) => Some(w),
+                    _ => None,
+                }))
                 .map(String::as_str)
                 .collect(),
             root_hash: outcome.root_hash.as_ref(),

@@ -105,6 +105,9 @@ impl Report<'_> {
                 c.data.label, c.found_by
             ));
             s.push_str(&format!("      hash tree: {}\n", c.hash_found_by));
+            if let Some(line) = super::fec_line(&c.fec) {
+                s.push_str(&format!("      fec: {line}\n"));
+            }
             let p = &c.params;
             s.push_str(&format!(
                 "      verity: {} data blocks of {} bytes, hash blocks of {} bytes, {}, salt {}{}\n",

@@ -354,7 +354,9 @@ impl FecLayout {
 
 /// The layout an Android `fec_header` footer at the end of a `volume_len`-byte hash volume
 /// describes, checked against the verity parameters: the parity lies right before the
-/// footer block and covers the data plus the hash volume from the tree up to the parity.
+/// footer block and covers the data plus the hash volume from the tree at most up to the
+/// parity (`scripts/add-fec --size` may leave uncovered zeros between them); the kernel's
+/// checks (`FecLayout::check`) then make sure it covers at least the whole tree.
 pub fn footer_layout(
     footer: &super::footer::FecFooter,
     params: &VerityParams,
@@ -406,10 +408,11 @@ pub fn footer_layout(
     }
     layout.start = start / bs;
     let expect = covered_blocks(params, start).map_err(|e| e.to_string())?;
-    if layout.blocks != expect {
+    if layout.blocks > expect {
         return Err(format!(
             "inp_size {} covers {} blocks, and the data plus the hash area up to the parity \
-             are {expect} blocks: the footer was made for another image or another layout",
+             are {expect} blocks: the parity would cover itself; the footer was made for \
+             another image or another layout",
             footer.inp_size, layout.blocks
         ));
     }

@@ -151,7 +151,7 @@ fn footer_describes_the_parity_before_it() {
             },
             10 * 4096,
         ),
-        ("covers", footer.clone(), 11 * 4096),
+        ("covers", footer.clone(), 9 * 4096),
         (
             "rounds x roots",
             FecFooter {

@@ -3,6 +3,7 @@
 //! `fec_header` footer that says where an image's parity is (`footer`), and the decoding of
 //! one interleaved round (`decode`).
 
+pub mod check;
 pub mod decode;
 pub mod footer;
 mod gf;
