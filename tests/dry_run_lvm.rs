@@ -376,6 +376,9 @@ scenario_tests! {
     needs_root_loop_plain_gpt => "plain-gpt",
     needs_root_loop_sector4k => "sector4k",
     needs_root_loop_signed => "signed",
+    needs_root_loop_fec_footer => "fec-footer",
+    needs_root_loop_fec_footer_r24 => "fec-footer-r24",
+    needs_root_loop_fec_lv => "fec-lv",
 }
 
 #[test]

@@ -19,7 +19,12 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// The generator's files: a change to any of them rebuilds every fixture.
-const GENERATOR_FILES: [&str; 3] = ["make-fixture", "tool_reports.py", "mda_bytes.py"];
+const GENERATOR_FILES: [&str; 4] = [
+    "make-fixture",
+    "tool_reports.py",
+    "mda_bytes.py",
+    "../../scripts/add-fec",
+];
 
 /// Programs the fixtures need, with the Debian package that has each.
 const TOOLS: [(&str, &str); 8] = [
