@@ -157,19 +157,40 @@ fn needs_root_qemu_corrupted_first_block_of_a_boots_b() {
 #[test]
 fn needs_root_qemu_eio_under_data_of_a_boots_b() {
     let fix = ab_pair();
+    // The last data block: squashfs's tables, which the mount reads (the planner reads
+    // only the first block, for the file system's type).
     let boot = failing(
         Boot::of_fixture("fallback-eio-data-a", &fix, ""),
+        &fix,
+        "vg0/root_a",
+        "data_block_last",
+    );
+    let booted = boot.run();
+    let record = booted_copy(&booted, "vg0/root_b");
+    copy_a_was(&record, "failed", &["mount", "i/o error"]);
+    assert!(
+        booted.console.contains("I/O error"),
+        "the kernel should report the failing sectors\n{}",
+        booted.describe()
+    );
+}
+
+#[test]
+fn needs_root_qemu_eio_under_first_block_of_a_is_found_when_planning() {
+    let fix = ab_pair();
+    let boot = failing(
+        Boot::of_fixture("fallback-eio-first-a", &fix, ""),
         &fix,
         "vg0/root_a",
         "data_block_0",
     );
     let booted = boot.run();
     let record = booted_copy(&booted, "vg0/root_b");
-    copy_a_was(&record, "failed", &["mount", "input/output error"]);
+    // The planner reads the file system's superblock: A is no candidate, and says why.
+    let rejected = record["rejected"].to_string().to_lowercase();
     assert!(
-        booted.console.contains("I/O error"),
-        "the kernel should report the failing sectors\n{}",
-        booted.describe()
+        rejected.contains("vg0/root_a partition 1") && rejected.contains("i/o error"),
+        "the record should list copy A as rejected for the I/O error: {record:#}"
     );
 }
 
