@@ -16,7 +16,7 @@ use crate::disk::dps::{self, Arch, DpsRole};
 use crate::id::RootHash;
 use crate::plan::image::{self, Image, ImageSignature, LvImage};
 use crate::plan::volume::{self, Origin, Volume};
-use crate::scan::Scan;
+use crate::scan::{LvError, Scan};
 
 /// A volume that matched the command line, and the image it sits in, if any.
 #[derive(Clone)]
@@ -45,6 +45,9 @@ pub struct Search<'a> {
     /// Volumes that could not be read while searching (a damaged GPT in an LV, say):
     /// not candidates, but possibly why nothing matched.
     pub problems: Vec<String>,
+    /// LVs that could not be read because a PV of theirs is missing, while every GPT was
+    /// searched: any of them may be a copy of the root, once its disk appears.
+    pub pending: Vec<String>,
 }
 
 impl<'a> Search<'a> {
@@ -57,6 +60,7 @@ impl<'a> Search<'a> {
             disk_images: None,
             rejected: Vec::new(),
             problems: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -107,8 +111,16 @@ impl<'a> Search<'a> {
                 Ok(Some(image)) => images.push(image),
                 Ok(None) => {}
                 Err(e) => {
-                    let group = &self.scan.vgs[g].vg;
-                    let problem = format!("{}/{}: {e}", group.name, group.lvs[l].name);
+                    let vg = &self.scan.vgs[g];
+                    let name = format!("{}/{}", vg.vg.name, vg.vg.lvs[l].name);
+                    let missing_pv = matches!(
+                        self.scan.lv_layout(vg, &vg.vg.lvs[l]),
+                        Err(LvError::MissingPv { .. })
+                    );
+                    if missing_pv && !self.pending.contains(&name) {
+                        self.pending.push(name.clone());
+                    }
+                    let problem = format!("{name}: {e}");
                     if !self.problems.contains(&problem) {
                         self.problems.push(problem);
                     }

@@ -447,6 +447,8 @@ pub struct Boot {
     pub cmdline: String,
     disks: Vec<PathBuf>,
     hot_add: Vec<(f64, PathBuf)>,
+    /// Sectors whose reads fail with EIO: (disk, first, last), 512-byte sectors.
+    bad_sectors: Vec<(PathBuf, u64, u64)>,
     sector_size: u64,
     initramfs: Option<PathBuf>,
     timeout: u64,
@@ -481,6 +483,7 @@ impl Boot {
             cmdline: format!("{BASE_CMDLINE} {cmdline}"),
             disks,
             hot_add: Vec::new(),
+            bad_sectors: Vec::new(),
             sector_size: 512,
             initramfs: None,
             timeout: BOOT_TIMEOUT,
@@ -513,6 +516,19 @@ impl Boot {
         let path = self.disk(image);
         self.disks.retain(|p| *p != path);
         self.hot_add.push((secs, path));
+        self
+    }
+
+    /// Reads of 512-byte sectors `first..=last` of `image` fail with EIO in the guest
+    /// (QEMU's blkdebug driver): a failing flash region. The image itself is untouched.
+    #[allow(dead_code)] // only some test files fail sectors
+    pub fn bad_sectors(mut self, image: &str, first: u64, last: u64) -> Boot {
+        let path = self.disk(image);
+        assert!(
+            self.disks.contains(&path),
+            "bad sectors on {image}: only disks attached at start can have them"
+        );
+        self.bad_sectors.push((path, first, last));
         self
     }
 
@@ -550,6 +566,12 @@ impl Boot {
         }
         for d in &self.disks {
             args.extend(["--disk".into(), d.display().to_string()]);
+        }
+        for (d, first, last) in &self.bad_sectors {
+            args.extend([
+                "--bad-sectors".into(),
+                format!("{}:{first}-{last}", d.display()),
+            ]);
         }
         for (secs, d) in &self.hot_add {
             args.extend(["--hot-add".into(), format!("{secs}:{}", d.display())]);
@@ -728,6 +750,28 @@ impl Booted {
                 self.describe()
             );
         }
+    }
+
+    /// The boot record verinit wrote (`/run/verinit/boot.json`), as the root's init
+    /// printed it.
+    #[allow(dead_code)] // only some test files read the record
+    pub fn boot_record(&self) -> serde_json::Value {
+        let line = self
+            .markers()
+            .into_iter()
+            .find_map(|m| m.strip_prefix("boot-record "))
+            .unwrap_or_else(|| {
+                panic!(
+                    "the root's init printed no boot record\n{}",
+                    self.describe()
+                )
+            });
+        serde_json::from_str(line).unwrap_or_else(|e| {
+            panic!(
+                "the boot record is not JSON ({e}): {line}\n{}",
+                self.describe()
+            )
+        })
     }
 
     /// The kernel's timestamp (`[    2.291646] ...`) of the first console line holding
