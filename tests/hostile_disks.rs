@@ -79,6 +79,22 @@ hostile_cases! {
     needs_root_loop_hostile_cmdline_1mb => "cmdline-1mb",
     needs_root_loop_hostile_cmdline_128k_argument => "cmdline-128k-argument",
     needs_root_loop_hostile_cmdline_100000_rd_lvm_lv => "cmdline-100000-rd-lvm-lv",
+    needs_root_loop_hostile_fec_footer_fec_size_2p32_1 => "fec-footer-fec-size-2p32-1",
+    needs_root_loop_hostile_fec_footer_inp_size_2p64_1 => "fec-footer-inp-size-2p64-1",
+    needs_root_loop_hostile_fec_footer_roots_0 => "fec-footer-roots-0",
+    needs_root_loop_hostile_fec_footer_roots_255 => "fec-footer-roots-255",
+    needs_root_loop_hostile_fec_footer_version_7 => "fec-footer-version-7",
+    needs_root_loop_hostile_fec_footer_size_2p32_1 => "fec-footer-size-2p32-1",
+    needs_root_loop_hostile_fec_footer_parity_in_tree => "fec-footer-parity-in-tree",
+    needs_root_loop_hostile_fec_roots_0 => "fec-roots-0",
+    needs_root_loop_hostile_fec_roots_1 => "fec-roots-1",
+    needs_root_loop_hostile_fec_roots_25 => "fec-roots-25",
+    needs_root_loop_hostile_fec_roots_255 => "fec-roots-255",
+    needs_root_loop_hostile_fec_offset_past_device => "fec-offset-past-device",
+    needs_root_loop_hostile_fec_over_data => "fec-over-data",
+    needs_root_loop_hostile_fec_on_hash_before_tree => "fec-on-hash-before-tree",
+    needs_root_loop_hostile_fec_offset_unaligned => "fec-offset-unaligned",
+    needs_root_loop_hostile_fec_offset_without_device => "fec-offset-without-device",
 }
 
 /// The generator's cases and the tests above are the same list: a case added to
