@@ -19,7 +19,7 @@
 # -rss_limit_mb allows.
 
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= cmdline lvm_label lvm_mda lvm_text gpt verity_superblock signature pkcs7 planner
+FUZZ_TARGETS ?= cmdline lvm_label lvm_mda lvm_text gpt verity_superblock signature pkcs7 planner fec
 FUZZ_CARGO   ?= cargo +nightly
 
 .PHONY: fuzz fuzz-build fuzz-seeds

@@ -19,7 +19,7 @@ mod fuzz_targets;
 type Target = fn(&[u8]);
 
 /// The fuzz targets, by the name of their directory (`fuzz/fuzz_targets/<name>.rs`).
-const TARGETS: [(&str, Target); 9] = [
+const TARGETS: [(&str, Target); 10] = [
     ("cmdline", fuzz_targets::cmdline),
     ("lvm_label", fuzz_targets::lvm_label),
     ("lvm_mda", fuzz_targets::lvm_mda),
@@ -29,6 +29,7 @@ const TARGETS: [(&str, Target); 9] = [
     ("signature", fuzz_targets::signature),
     ("pkcs7", fuzz_targets::pkcs7),
     ("planner", fuzz_targets::planner),
+    ("fec", fuzz_targets::fec),
 ];
 
 /// The most one input may take. The fuzzers allow 5 s to an optimized build; this is an

@@ -15,6 +15,9 @@
 //!   verity_superblock  a device with the superblock at offset 0
 //!   signature          the bytes of a root-verity-sig partition
 //!   pkcs7              a DER signature (the decoded `signature` of that JSON)
+//!   fec                data_blocks u16, flags u8, options length u8, that many bytes of
+//!                      veritytab options (fec-device=, fec-offset=, fec-roots=), then a
+//!                      hash volume whose last 4096 bytes may hold a fec_header footer
 //!   planner            flags u8, cmdline length u16, cmdline, then a u32 length for each
 //!                      device but the last, then the devices' bytes (at most `PLANNER_BYTES`)
 //! Little-endian throughout. Checksums: a mutated structure nearly always fails its
@@ -42,6 +45,10 @@ use verinit::plan::{self, PlanOptions};
 use verinit::report::Report;
 use verinit::scan::Scan;
 use verinit::units::Bytes;
+use verinit::verity::fec::decode::{decode_round, FecSources};
+use verinit::verity::fec::footer::footer_in_block;
+use verinit::verity::fec::rs::Codec;
+use verinit::verity::fec::{footer_layout, FecLayout, FooterFound};
 use verinit::verity::params::{hash_start_block, VerityParams};
 use verinit::verity::{pkcs7, sig, superblock, tree};
 
@@ -176,6 +183,68 @@ pub fn signature(data: &[u8]) {
 pub fn pkcs7(data: &[u8]) {
     if let Some(info) = shown(pkcs7::parse_pkcs7(data)) {
         let _ = info.to_string();
+    }
+}
+
+/// FEC: the footer at the end of the input's hash volume and the FEC options, each laid
+/// out against a tree of `data_blocks` 4096-byte blocks as the planner would; the layouts
+/// that pass decode their first round from the input (so the input stays small: the
+/// data is read as zeros past its end), and the input's bytes as RS codewords.
+pub fn fec(data: &[u8]) {
+    if data.len() < 4 {
+        return;
+    }
+    let data_blocks = u64::from(u16::from_le_bytes([data[0], data[1]])).max(1);
+    let flags = data[2];
+    let opt_len = usize::from(data[3]).min(data.len() - 4);
+    let options = String::from_utf8_lossy(&data[4..4 + opt_len]);
+    let volume = &data[4 + opt_len..];
+    let params = VerityParams {
+        hash_type: 1,
+        algorithm: verinit::verity::HashAlgorithm::Sha256,
+        data_block_size: 4096,
+        hash_block_size: if flags & 1 != 0 { 512 } else { 4096 },
+        data_blocks,
+        hash_start_block: 1,
+        salt: vec![],
+    };
+    let src = MemSource::new("fuzz", volume.to_vec());
+    let len = src.len();
+    let on_hash = flags & 2 != 0;
+    let mut layouts = Vec::new();
+    let last = &volume[volume.len().saturating_sub(4096)..];
+    if let FooterFound::Footer(f) = footer_in_block(last) {
+        if let Some(l) = shown(footer_layout(&f, &params, len)) {
+            layouts.push(l);
+        }
+    }
+    if let Ok(o) = cmdline::VerityOptions::parse(&options) {
+        let roots = o.fec_roots.unwrap_or(2);
+        let offset = o.fec_offset.unwrap_or(0);
+        if let Some(l) = shown(FecLayout::from_options(
+            &params, roots, offset, on_hash, len,
+        )) {
+            layouts.push(l);
+        }
+    }
+    for l in layouts {
+        let checked = l.check(&params, ("fec", len), ("hash", len), on_hash, false);
+        std::hint::black_box((l.rounds(), l.area(), l.overhead_percent(), l.position(7)));
+        if shown(checked).is_some() && l.rounds() > 0 {
+            let sources = FecSources {
+                data: &src,
+                hash: &src,
+                fec: &src,
+            };
+            shown(decode_round(&l, &sources, 0));
+        }
+    }
+    if let Some(codec) = Codec::new(2 + u32::from(flags) % 23) {
+        for chunk in data.chunks(255).take(64) {
+            let mut word = [0u8; 255];
+            word[..chunk.len()].copy_from_slice(chunk);
+            let _ = codec.decode(&mut word);
+        }
     }
 }
 
