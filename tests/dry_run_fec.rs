@@ -301,7 +301,7 @@ fn needs_root_loop_fec_repairable_counts_equal_veritysetups() {
                     f.layout.covered_hash_block(at / bs).unwrap()
                 };
                 let (round, row) = f.layout.position(k);
-                let decoded = decode_round(&f.layout, &src, round).unwrap();
+                let decoded = decode_round(&f.layout, &src, round, &[]).unwrap();
                 let block = decoded.row(row, bs as usize).unwrap();
                 let mut original = vec![0u8; bs as usize];
                 let src_orig: &dyn ReadAt = if which == 0 { &orig_data } else { &orig_hash };
@@ -322,14 +322,16 @@ fn needs_root_loop_fec_repairable_counts_equal_veritysetups() {
 }
 
 #[test]
-fn needs_root_loop_fec_beyond_repair_is_refused_by_both() {
+fn needs_root_loop_fec_two_errors_in_a_codeword_take_erasures() {
     let f = files("fec-footer");
     let bs = f.params.data_block_size as u64;
     let rounds = f.layout.rounds();
     // Blocks 4 and 4 + rounds share round 4 % rounds: the same byte of both is two errors
-    // in one codeword, one more than 2 roots correct.
+    // in one codeword, one more than 2 roots correct without erasures. veritysetup
+    // (errors only) gives up; the kernel, and verinit, retry with the two data blocks
+    // that fail their hash as erasures, and repair both.
     let flips = [(0, 4 * bs + 33), (0, (4 + rounds) * bs + 33)];
-    let (data_p, hash_p, fec_p) = damaged_copy(&f, "beyond", &flips);
+    let (data_p, hash_p, fec_p) = damaged_copy(&f, "two-in-a-codeword", &flips);
     let (ok, _, text) = veritysetup_repairable(&f, &data_p, &hash_p, &fec_p);
     assert!(!ok && !text.contains("repairable"), "veritysetup:\n{text}");
     let (data, hash, fec) = (open(&data_p), open(&hash_p), open(&fec_p));
@@ -340,7 +342,32 @@ fn needs_root_loop_fec_beyond_repair_is_refused_by_both() {
     };
     let report = verify_with_fec(&f.params, &f.layout, &src, &f.root).unwrap();
     assert_eq!(report.bad.len(), 2, "{report:?}");
+    assert_eq!(report.repaired(), 2, "{report:?}");
+    assert_eq!(report.with_erasures, 2, "{report:?}");
+    // Three in one codeword: more erasures than roots, beyond repair for all.
+    let three = [
+        (0, 4 * bs + 33),
+        (0, (4 + rounds) * bs + 33),
+        (0, (4 + 2 * rounds) * bs + 33),
+    ];
+    let (data_p, hash_p, fec_p) = damaged_copy(&f, "three-in-a-codeword", &three);
+    // veritysetup may "find repairable errors" here: errors-only decoding can land on
+    // another codeword (a miscorrection), and it does not hash the result. The same
+    // decoder in verinit lands on the same codeword, counts the same, and then sees the
+    // block still fail its hash.
+    let (_, n, text) = veritysetup_repairable(&f, &data_p, &hash_p, &fec_p);
+    let (data, hash, fec) = (open(&data_p), open(&hash_p), open(&fec_p));
+    let src = FecSources {
+        data: &data,
+        hash: &hash,
+        fec: &fec,
+    };
+    let report = verify_with_fec(&f.params, &f.layout, &src, &f.root).unwrap();
+    assert_eq!(report.bad.len(), 3, "{report:?}");
     assert_eq!(report.repaired(), 0, "{report:?}");
+    if let Some(n) = n {
+        assert_eq!(report.symbols, n, "veritysetup:\n{text}\n{report:?}");
+    }
 }
 
 #[test]
@@ -372,8 +399,9 @@ fn needs_root_loop_fec_verify_says_the_kernel_will_correct() {
 fn needs_root_loop_fec_verify_fails_beyond_reach() {
     let fix = fixture("fec-footer");
     let dir = copy_images(&fix, "fec-beyond");
-    // Two bytes of one codeword of round 0: data blocks 0 and `rounds`, byte 0 of each,
-    // through the LV's mapping in the disk image (the DDI's root partition).
+    // Three bytes of one codeword: the same byte of three data blocks `rounds` apart (one
+    // round), more than 2 roots correct even with the blocks as erasures; written through
+    // the LV's mapping in the disk image (the DDI's root partition).
     let at = &fix.expect["corrupt_at"];
     let image = dir.join(str_of(&at["image"]));
     let middle = at["offset"].as_u64().unwrap();
@@ -389,7 +417,7 @@ fn needs_root_loop_fec_verify_fails_beyond_reach() {
         .write(true)
         .open(&image)
         .unwrap();
-    for at in [middle, middle + rounds * bs] {
+    for at in [middle, middle + rounds * bs, middle + 2 * rounds * bs] {
         let mut b = [0u8; 1];
         file.read_exact_at(&mut b, at).unwrap();
         b[0] ^= 0xff;

@@ -236,7 +236,8 @@ pub fn fec(data: &[u8]) {
                 hash: &src,
                 fec: &src,
             };
-            shown(decode_round(&l, &sources, 0));
+            shown(decode_round(&l, &sources, 0, &[]));
+            shown(decode_round(&l, &sources, 0, &[0, 1, 2]));
         }
     }
     if let Some(codec) = Codec::new(2 + u32::from(flags) % 23) {

@@ -65,6 +65,9 @@ macro_rules! qemu_cases {
             refuses_wrong_root_hash,
             refuses_corrupted_data_block,
             refuses_rw,
+            boots_with_fec_correcting_damaged_blocks,
+            refuses_damaged_block_without_fec,
+            refuses_damage_beyond_fec,
         );
     };
     (@boots $kernel:expr; $($test:ident: $scenario:literal, $fstype:literal;)*) => {$(
@@ -240,4 +243,144 @@ pub fn refuses_rw(kernel: &Kernel) {
             .default_failure_policy(),
     );
     booted.assert_refused("reboot", &["rw", "read-only"]);
+}
+
+// ---------------------------------------------------------------- FEC
+
+/// FEC rounds of the fec-footer fixture, from the dry run's report of it.
+fn fec_rounds(fix: &Fixture) -> u64 {
+    let paths: Vec<String> = fix
+        .image_paths()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let run = crate::common::dry_run(&fix.cmdline(), &paths, false);
+    run.json["candidates"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["selected"] == true))
+        .and_then(|c| c["fec"]["rounds"].as_u64())
+        .unwrap_or_else(|| {
+            panic!(
+                "no FEC rounds in the dry run of fec-footer\n{}",
+                run.describe()
+            )
+        })
+}
+
+/// Flips the byte `blocks` data blocks after the fixture's `corrupt_at` byte (the LV
+/// holding the DDI is one segment: its blocks are contiguous in the image).
+fn flip_after_corrupt_at(fix: &Fixture, dir: &std::path::Path, blocks: u64) {
+    use std::os::unix::fs::FileExt;
+    let at = &fix.expect["corrupt_at"];
+    let image = dir.join(at["image"].as_str().unwrap_or_default());
+    let bs = fix.expect["verity"]["data_block_size"]
+        .as_u64()
+        .unwrap_or(4096);
+    let offset = at["offset"].as_u64().unwrap_or_default() + blocks * bs;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&image)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", image.display()));
+    let mut b = [0u8; 1];
+    file.read_exact_at(&mut b, offset).expect("read");
+    b[0] ^= 0xff;
+    file.write_all_at(&b, offset).expect("write");
+}
+
+/// A root whose FEC (parity and footer in its root-verity partition, found with no
+/// options) reaches the damage: two data blocks of different rounds with a flipped byte
+/// each. The kernel corrects both as the root's init reads every file, and logs it.
+pub fn boots_with_fec_correcting_damaged_blocks(kernel: &Kernel) {
+    let fix = qemu_fixture("fec-footer");
+    let boot = kernel.boot_of_fixture("fec-corrects", &fix, "");
+    corrupt_root_data(&fix, &boot.dir);
+    flip_after_corrupt_at(&fix, &boot.dir, 1);
+    let booted = kernel.run(boot);
+    booted.assert_passed();
+    let table = booted
+        .console
+        .lines()
+        .find(|l| l.contains(" verity 1 "))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        table.contains(" use_fec_from_device ") && table.contains(" fec_roots 2"),
+        "the verity table should carry the footer's FEC\n{}",
+        booted.describe()
+    );
+    assert!(
+        booted.console.contains("verity-fec") && booted.console.contains("corrected"),
+        "expected the kernel's `FEC ...: corrected N errors`\n{}",
+        booted.describe()
+    );
+}
+
+/// The same damage on the same disk with its FEC footer wiped (both copies): no FEC, and
+/// dm-verity fails the read.
+pub fn refuses_damaged_block_without_fec(kernel: &Kernel) {
+    use std::os::unix::fs::FileExt;
+    let fix = qemu_fixture("fec-footer");
+    let boot = kernel.boot_of_fixture("fec-wiped", &fix, "");
+    corrupt_root_data(&fix, &boot.dir);
+    let disk = boot.disk("disk0.img");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&disk)
+        .expect("open the disk copy");
+    let len = file.metadata().expect("stat").len();
+    let mut wiped = 0;
+    let mut block = vec![0u8; 4096];
+    for at in (0..len).step_by(4096) {
+        file.read_exact_at(&mut block, at).expect("read");
+        if block[..4] == 0xFECF_ECFEu32.to_le_bytes() {
+            file.write_all_at(&[0u8; 4096], at)
+                .expect("wipe the footer");
+            wiped += 1;
+        }
+    }
+    assert_eq!(wiped, 1, "expected one FEC footer in {}", disk.display());
+    let booted = kernel.run(boot);
+    assert!(
+        !booted.console.contains(" use_fec_from_device "),
+        "no footer, no FEC\n{}",
+        booted.describe()
+    );
+    assert!(
+        matches!(booted.code, Some(0) | Some(5))
+            && !booted.markers().iter().any(|m| m.starts_with("PASS")),
+        "expected the boot to fail (QEMU exit 0 or 5, no PASS)\n{}",
+        booted.describe()
+    );
+    assert!(
+        booted.console.contains("is corrupted"),
+        "expected dm-verity's `data block N is corrupted`\n{}",
+        booted.describe()
+    );
+}
+
+/// Damage beyond FEC's reach: the same byte of three data blocks of one round is three
+/// errors in one codeword; 2 roots correct one error, or two with the blocks that fail
+/// their hash as erasures (the kernel's second try), not three. The kernel fails the read
+/// (the default policy: EIO), the boot fails, the root's init never passes.
+pub fn refuses_damage_beyond_fec(kernel: &Kernel) {
+    let fix = qemu_fixture("fec-footer");
+    let rounds = fec_rounds(&fix);
+    let boot = kernel.boot_of_fixture("fec-beyond", &fix, "");
+    corrupt_root_data(&fix, &boot.dir);
+    flip_after_corrupt_at(&fix, &boot.dir, rounds);
+    flip_after_corrupt_at(&fix, &boot.dir, 2 * rounds);
+    let booted = kernel.run(boot);
+    assert!(
+        matches!(booted.code, Some(0) | Some(5))
+            && !booted.markers().iter().any(|m| m.starts_with("PASS")),
+        "expected the boot to fail (QEMU exit 0 or 5, no PASS)\n{}",
+        booted.describe()
+    );
+    assert!(
+        booted.console.contains("is corrupted"),
+        "expected dm-verity's `data block N is corrupted` once FEC fails\n{}",
+        booted.describe()
+    );
 }

@@ -69,11 +69,13 @@ fn parity_error(src: &dyn ReadAt, offset: u64, len: u64) -> ReadError {
     }
 }
 
-/// Decodes round `round`.
+/// Decodes round `round`, every codeword with the rows `erasures` marked as erasures (the
+/// kernel's second try; empty for its first).
 pub fn decode_round(
     layout: &FecLayout,
     src: &FecSources<'_>,
     round: u64,
+    erasures: &[usize],
 ) -> Result<DecodedRound, ReadError> {
     let bs = layout.block_size as usize;
     let roots = layout.roots as usize;
@@ -101,7 +103,7 @@ pub fn decode_round(
             *w = rows[i * bs + b];
         }
         word[rsn..].copy_from_slice(&parity[b * roots..(b + 1) * roots]);
-        match codec.decode(&mut word) {
+        match codec.decode_with_erasures(&mut word, erasures) {
             Ok(0) => {}
             Ok(n) => {
                 symbols += n;

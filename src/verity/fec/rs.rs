@@ -5,9 +5,9 @@
 //! A codeword is 255 symbols, the 255 - R data symbols first and the R parity symbols
 //! after them; symbol j is the coefficient of x^(254 - j). The generator is
 //! g(x) = (x - a^0)(x - a^1)...(x - a^(R-1)), the parity is data(x) * x^R mod g(x).
-//! Decoding (errors only, no erasures) is the one the kernel runs: syndromes, the
-//! Berlekamp-Massey recursion in the same steps, a Chien search that stops at deg(lambda)
-//! roots, Forney's formula. It fails where the kernel's fails: deg(lambda) zero with a
+//! Decoding is the one the kernel runs: syndromes, the Berlekamp-Massey recursion in the
+//! same steps (started from the erasure locator when erasures are given), a Chien search
+//! that stops at deg(lambda) roots, Forney's formula. It fails where the kernel's fails: deg(lambda) zero with a
 //! non-zero syndrome, fewer roots than deg(lambda), or a zero derivative at a root.
 
 use super::gf::{div, mul, pow_alpha};
@@ -94,21 +94,40 @@ impl Codec {
     /// Corrects `word` (255 symbols: data then parity) in place; returns how many symbols
     /// the decoder located (as the kernel's `decode_rs8` counts them), 0 for a codeword.
     pub fn decode(&self, word: &mut [u8]) -> Result<usize, Uncorrectable> {
-        if word.len() < N {
+        self.decode_with_erasures(word, &[])
+    }
+
+    /// As [`decode`](Self::decode), told that the symbols at `erasures` (positions in the
+    /// word, at most `roots` of them) are suspect: the kernel's second try, with the
+    /// blocks that fail their hash as erasures. e errors and f erasures are corrected
+    /// when 2e + f <= roots.
+    pub fn decode_with_erasures(
+        &self,
+        word: &mut [u8],
+        erasures: &[usize],
+    ) -> Result<usize, Uncorrectable> {
+        let r = self.roots;
+        if word.len() < N || erasures.len() > r || erasures.iter().any(|&p| p >= N) {
             return Err(Uncorrectable);
         }
-        let r = self.roots;
         let mut s = [0u8; MAX];
         if self.syndromes(word, &mut s) {
             return Ok(0);
         }
-        // Berlekamp-Massey: lambda(x), the error locator; b(x), the last lambda scaled.
+        // lambda(x) starts as the erasure locator: the product of (1 - X x), X = a^(254 - p).
         let mut lambda = [0u8; MAX + 1];
-        let mut b = [0u8; MAX + 1];
         lambda[0] = 1;
-        b[0] = 1;
-        let mut el = 0usize;
-        for step in 1..=r {
+        for (i, &p) in erasures.iter().enumerate() {
+            let x = pow_alpha(N - 1 - p);
+            for j in (1..=i + 1).rev() {
+                lambda[j] ^= mul(x, lambda[j - 1]);
+            }
+        }
+        let no_eras = erasures.len();
+        // Berlekamp-Massey: lambda(x), the error locator; b(x), the last lambda scaled.
+        let mut b = lambda;
+        let mut el = no_eras;
+        for step in no_eras + 1..=r {
             let mut discr = 0u8;
             for i in 0..step {
                 discr ^= mul(lambda[i], s[step - 1 - i]);
@@ -122,8 +141,8 @@ impl Codec {
             for i in 0..r {
                 t[i + 1] ^= mul(discr, b[i]);
             }
-            if 2 * el < step {
-                el = step - el;
+            if 2 * el < step + no_eras {
+                el = step + no_eras - el;
                 for (bi, &li) in b.iter_mut().zip(lambda.iter()) {
                     *bi = div(li, discr).unwrap_or(0);
                 }

@@ -116,3 +116,65 @@ fn short_words_and_garbage_do_not_panic() {
         let _ = codec.decode(&mut word);
     }
 }
+
+#[test]
+fn erasures_double_the_reach() {
+    let mut rng = XorShift(0xe4a5_e5e5_0000_0001);
+    for roots in [2u32, 3, 8, 24] {
+        let codec = Codec::new(roots).unwrap();
+        let r = roots as usize;
+        // f erasures and e errors with 2e + f <= roots.
+        for f in 0..=r {
+            let e = (r - f) / 2;
+            for _ in 0..20 {
+                let good = codeword(&codec, &mut rng);
+                let mut bad = good.clone();
+                let mut at: Vec<usize> = Vec::new();
+                while at.len() < f + e {
+                    let p = (rng.next() % N as u64) as usize;
+                    if !at.contains(&p) {
+                        at.push(p);
+                    }
+                }
+                for &p in &at {
+                    bad[p] ^= rng.byte() | 1;
+                }
+                let erasures = &at[..f];
+                assert!(
+                    codec.decode_with_erasures(&mut bad, erasures).is_ok(),
+                    "roots {roots}, {f} erasures, {e} errors"
+                );
+                assert_eq!(bad, good, "roots {roots}, {f} erasures, {e} errors");
+            }
+        }
+        // An erased symbol that is right is no harm.
+        let good = codeword(&codec, &mut rng);
+        let mut same = good.clone();
+        assert_eq!(codec.decode_with_erasures(&mut same, &[3]), Ok(0));
+        // More erasures than roots: refused.
+        let mut w = good.clone();
+        let too_many: Vec<usize> = (0..=r).collect();
+        assert_eq!(
+            codec.decode_with_erasures(&mut w, &too_many),
+            Err(Uncorrectable)
+        );
+        assert_eq!(
+            codec.decode_with_erasures(&mut w, &[255]),
+            Err(Uncorrectable)
+        );
+    }
+}
+
+#[test]
+fn two_errors_with_two_roots_need_their_erasures() {
+    let codec = Codec::new(2).unwrap();
+    let mut rng = XorShift(77);
+    let good = codeword(&codec, &mut rng);
+    let mut bad = good.clone();
+    bad[10] ^= 0x11;
+    bad[200] ^= 0x22;
+    let mut plain = bad.clone();
+    assert!(codec.decode(&mut plain).is_err() || plain != good);
+    assert_eq!(codec.decode_with_erasures(&mut bad, &[10, 200]), Ok(2));
+    assert_eq!(bad, good);
+}
