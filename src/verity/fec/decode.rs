@@ -95,10 +95,33 @@ pub fn decode_round(
         .parity_offset(round)
         .ok_or_else(|| parity_error(src.fec, 0, parity.len() as u64))?;
     read_into(src.fec, offset, &mut parity)?;
+    // Syndromes of all the round's codewords at once, row after row (the rows are
+    // contiguous blocks; a codeword is strided across them): most codewords are clean,
+    // and only those with a non-zero syndrome go through the decoder.
+    let tables = codec.syndrome_tables();
+    let mut syn = vec![0u8; bs * roots];
+    let step = |syn: &mut [u8], b: usize, c: u8| {
+        for (s, t) in syn[b * roots..(b + 1) * roots].iter_mut().zip(&tables) {
+            *s = t[*s as usize] ^ c;
+        }
+    };
+    for row in rows.chunks_exact(bs) {
+        for (b, &c) in row.iter().enumerate() {
+            step(&mut syn, b, c);
+        }
+    }
+    for p in 0..roots {
+        for b in 0..bs {
+            step(&mut syn, b, parity[b * roots + p]);
+        }
+    }
     let mut word = [0u8; 255];
     let mut symbols = 0;
     let mut failed_at = Vec::new();
     for b in 0..bs {
+        if syn[b * roots..(b + 1) * roots].iter().all(|&s| s == 0) {
+            continue;
+        }
         for (i, w) in word.iter_mut().take(rsn).enumerate() {
             *w = rows[i * bs + b];
         }

@@ -57,6 +57,20 @@ impl Codec {
         self.roots
     }
 
+    /// `t[j][x]` = x * a^j for j < roots: one syndrome step is `s[j] = t[j][s[j]] ^ c`.
+    pub fn syndrome_tables(&self) -> Vec<[u8; 256]> {
+        (0..self.roots)
+            .map(|j| {
+                let a = pow_alpha(j);
+                let mut t = [0u8; 256];
+                for (x, v) in t.iter_mut().enumerate() {
+                    *v = mul(x as u8, a);
+                }
+                t
+            })
+            .collect()
+    }
+
     /// Data symbols in a codeword.
     pub fn data_len(&self) -> usize {
         N - self.roots
