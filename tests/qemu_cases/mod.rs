@@ -57,6 +57,9 @@ macro_rules! qemu_cases {
             boots_empty_salt: "empty-salt", "squashfs";
             // A disk with 4096-byte logical sectors (the DDI inside uses them too).
             boots_4k_sector_disk: "sector4k", "squashfs";
+            // FEC on an LV of its own, named by fec-device= (a dm device of its own in
+            // the verity table's use_fec_from_device).
+            boots_with_fec_lv: "fec-lv", "squashfs";
         );
         qemu_cases!(@cases $kernel;
             boots_same_image_in_two_lvs,
