@@ -109,6 +109,11 @@ pub fn run() -> ! {
         }
     };
     log.info(&format!("phase devices and plan: {}", ms(t.elapsed())));
+    // Damage passed over (a metadata copy, a primary GPT, an unneeded signature): the
+    // boot goes on, and the console says what to repair.
+    for w in Report::new(&text, &args, &found.scan, &found.outcome).warnings {
+        log.warn(w);
+    }
     if let Some(i) = found.outcome.selected {
         if let Some(c) = found.outcome.candidates.get(i) {
             log.notice(&format!("root: {} ({})", c.data.label, c.found_by));

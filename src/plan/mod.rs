@@ -15,6 +15,7 @@ mod error;
 pub mod image;
 pub mod names;
 pub mod search;
+mod signing;
 pub mod step;
 pub mod verity_setup;
 pub mod volume;
@@ -70,6 +71,9 @@ pub struct Outcome {
     pub rejected: Vec<Rejected>,
     /// Volumes that could not be read while searching.
     pub problems: Vec<String>,
+    /// Damage the planner passed over because it does not weaken the check (a GPT in an
+    /// LV read from its backup, a damaged signature partition no one needs).
+    pub warnings: Vec<String>,
     pub plan: Result<Plan, PlanError>,
 }
 
@@ -81,6 +85,7 @@ pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
         selected: None,
         rejected: Vec::new(),
         problems: Vec::new(),
+        warnings: Vec::new(),
         plan: Err(PlanError::Unplannable(String::new())),
     };
     let mut problems = argument_problems(args);
@@ -101,6 +106,7 @@ pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
     }
     outcome.rejected = std::mem::take(&mut search.rejected);
     outcome.problems = std::mem::take(&mut search.problems);
+    outcome.warnings = std::mem::take(&mut search.warnings);
     outcome
         .candidates
         .sort_by(|a, b| a.data.label.cmp(&b.data.label));

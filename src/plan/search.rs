@@ -45,6 +45,9 @@ pub struct Search<'a> {
     /// Volumes that could not be read while searching (a damaged GPT in an LV, say):
     /// not candidates, but possibly why nothing matched.
     pub problems: Vec<String>,
+    /// Damage passed over that does not weaken the check (a disk image in an LV read
+    /// from its backup GPT, a signature partition not needed): each said once.
+    pub warnings: Vec<String>,
 }
 
 impl<'a> Search<'a> {
@@ -57,6 +60,14 @@ impl<'a> Search<'a> {
             disk_images: None,
             rejected: Vec::new(),
             problems: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Adds a warning unless it was said already.
+    pub fn warn(&mut self, warning: String) {
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
         }
     }
 
@@ -83,6 +94,11 @@ impl<'a> Search<'a> {
             return cached.clone();
         }
         let result = image::lv_image(self.scan, vg, lv);
+        if let Ok(Some(image)) = &result {
+            if let Some(used) = &image.gpt.used_backup {
+                self.warn(used.warning(&format!("/dev/{}", image.label)));
+            }
+        }
         self.lv_images.insert((vg, lv), result.clone());
         result
     }

@@ -35,8 +35,8 @@ pub struct Report<'a> {
     pub sources: &'a [(String, String)],
     pub devices: Vec<DeviceReport<'a>>,
     pub volume_groups: Vec<VolumeGroupReport<'a>>,
-    /// What a person should know that did not stop the plan: the scan's warnings, then
-    /// the volumes the planner could not read.
+    /// What a person should know that did not stop the plan: the scan's warnings, the
+    /// volumes the planner could not read, then the damage the planner passed over.
     pub warnings: Vec<&'a str>,
     /// The command line's root hash, or the booted candidate's.
     pub root_hash: Option<&'a RootHash>,
@@ -121,6 +121,7 @@ impl<'a> Report<'a> {
                 .warnings
                 .iter()
                 .chain(&outcome.problems)
+                .chain(&outcome.warnings)
                 .map(String::as_str)
                 .collect(),
             root_hash: outcome.root_hash.as_ref(),

@@ -521,6 +521,7 @@ impl Boot {
 
     /// Reads of 512-byte sectors `first..=last` of `image` fail with EIO in the guest
     /// (QEMU's blkdebug driver): a failing flash region. The image itself is untouched.
+    #[allow(dead_code)] // not every test file injects faults
     pub fn bad_sectors(mut self, image: &str, first: u64, last: u64) -> Boot {
         let path = self.disk(image);
         assert!(
