@@ -100,16 +100,20 @@ impl std::error::Error for LvError {}
 /// the offset of the area on the same PV whose copy was used instead, if one was.
 fn mda_warning(e: &mda::MdaError, used: Option<(&str, u64)>) -> String {
     let dev = &e.device;
+    let failing = match e.problem {
+        mda::MdaProblem::Read(_) => " (the device failed to read there: it may be failing)",
+        _ => "",
+    };
     match used {
         Some((vg, offset)) => format!(
-            "{e}; using the copy of VG {vg} in the metadata area at offset {offset} of {dev} \
-             instead. verinit never writes to a disk: `pvck --dump headers {dev}` shows the \
-             damage and `vgck --updatemetadata {vg}` writes the metadata again"
+            "{e}{failing}; using the copy of VG {vg} in the metadata area at offset {offset} \
+             of {dev} instead. verinit never writes to a disk: `vgck --updatemetadata {vg}` \
+             writes the metadata again"
         ),
         None => format!(
-            "{e}; no other metadata area of this PV could be read, so its VG must come from \
-             another PV. verinit never writes to a disk: `pvck --dump headers {dev}` shows \
-             the damage"
+            "{e}{failing}; no other metadata area of this PV could be read, so its VG must \
+             come from another PV. verinit never writes to a disk: `pvck --dump headers \
+             {dev}` shows the damage"
         ),
     }
 }

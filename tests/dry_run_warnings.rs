@@ -1,0 +1,82 @@
+//! Damage the dry run passes over with a warning, and where the same damage must still
+//! refuse. The warnings themselves (text and JSON) are checked by `tests/dry_run_lvm.rs`
+//! from each scenario's `expect_warnings_contain` (damaged-mda1, damaged-sig, gpt-backup;
+//! tests/fixtures/README.md); here are their near misses:
+//!
+//! - damaged-sig's rotted root-verity-sig partition is a refusal as soon as a signature is
+//!   needed: `dm_verity.require_signatures=1`, or no `roothash=` (the root hash would have
+//!   to come from the signature);
+//! - gpt-backup read through read-only loop devices: the warnings name the devices, as a
+//!   boot would.
+//!
+//! Each `needs_root_loop_*` test builds its fixture with `tests/fixtures/make-fixture`
+//! (root and loop devices); without them it fails, saying so.
+
+mod common;
+
+use common::{array_of, dry_run, fixture, str_of, LoopDevice};
+
+/// The signature partition damaged-sig's make-fixture rotted, as the dry run names it.
+fn sig_partition(fix: &common::Fixture) -> String {
+    format!("{} partition 4", fix.image_paths()[0].display())
+}
+
+fn paths(fix: &common::Fixture) -> Vec<String> {
+    fix.image_paths()
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+#[test]
+fn needs_root_loop_damaged_signature_refuses_when_signatures_are_required() {
+    let fix = fixture("damaged-sig");
+    let cmdline = format!("{} dm_verity.require_signatures=1", fix.cmdline());
+    let run = dry_run(&cmdline, &paths(&fix), false);
+    run.assert_failed_with_any_of(&["bad root hash signature"]);
+    let error = run.error_text();
+    for want in [sig_partition(&fix).as_str(), "at offset 2", "not UTF-8"] {
+        assert!(error.contains(want), "{want:?}\n{}", run.describe());
+    }
+    assert!(
+        array_of(&run.json["warnings"])
+            .iter()
+            .all(|w| !str_of(w).contains("booting on")),
+        "a refusal must not also say it boots on\n{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn needs_root_loop_damaged_signature_refuses_when_the_root_hash_must_come_from_it() {
+    let fix = fixture("damaged-sig");
+    // The root partition by its label: no roothash=, so only the signature could give it.
+    let run = dry_run("root=PARTLABEL=root-x86-64", &paths(&fix), false);
+    run.assert_failed_with_any_of(&["bad root hash signature"]);
+    assert!(
+        run.error_text().contains(&sig_partition(&fix)),
+        "{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn needs_root_loop_gpt_backup_warnings_name_the_loop_devices() {
+    let fix = fixture("gpt-backup");
+    let disk = LoopDevice::attach_read_only(&fix.image_paths()[0], 512);
+    let run = dry_run(&fix.cmdline(), std::slice::from_ref(&disk.path), false);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let warnings: Vec<&str> = array_of(&run.json["warnings"]).iter().map(str_of).collect();
+    for want in [
+        format!("bad GPT on {} at offset 512", disk.path),
+        format!("sgdisk -e {}", disk.path),
+        "bad GPT on vg0/root at offset 512".to_string(),
+        "sgdisk -e /dev/vg0/root".to_string(),
+    ] {
+        assert!(
+            warnings.iter().any(|w| w.contains(&want)),
+            "no warning says {want:?}\n{}",
+            run.describe()
+        );
+    }
+}
