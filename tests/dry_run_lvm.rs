@@ -420,6 +420,7 @@ scenario_tests! {
     needs_root_loop_signed => "signed",
     needs_root_loop_damaged_sig => "damaged-sig",
     needs_root_loop_gpt_backup => "gpt-backup",
+    needs_root_loop_two_mdas => "two-mdas",
 }
 
 #[test]
