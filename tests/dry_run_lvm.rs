@@ -413,6 +413,7 @@ scenario_tests! {
     needs_root_loop_gpt_disk_pv => "gpt-disk-pv",
     needs_root_loop_ab_pair => "ab-pair",
     needs_root_loop_ab_differ => "ab-differ",
+    needs_root_loop_ab_two_disks => "ab-two-disks",
     needs_root_loop_cloned_pv => "cloned-pv",
     needs_root_loop_erofs => "erofs",
     needs_root_loop_plain_gpt => "plain-gpt",

@@ -12,7 +12,7 @@ use nix::sys::stat::{mknod, Mode, SFlag};
 use nix::unistd::execve;
 
 use super::modules;
-use super::system::{explain_table_error, System};
+use super::system::{explain_table_error, SysError, System};
 use crate::dm_table::{DevNum, TableLine};
 
 /// How long to wait for devtmpfs to make a node the kernel has announced.
@@ -148,7 +148,7 @@ impl System for Linux {
         uuid: &str,
         read_only: bool,
         table: &[TableLine],
-    ) -> Result<DevNum, String> {
+    ) -> Result<DevNum, SysError> {
         let dm = self.dm()?;
         let dm_name = DmName::new(name).map_err(|e| format!("bad dm name {name}: {e}"))?;
         let dm_uuid = DmUuid::new(uuid).map_err(|e| format!("bad dm uuid {uuid}: {e}"))?;
@@ -162,7 +162,10 @@ impl System for Linux {
             Some(dm_uuid),
             DmOptions::default().set_flags(flags),
         )
-        .map_err(|e| format!("cannot create dm device {name}: {e}"))?;
+        .map_err(|e| SysError {
+            errno: dm_errno(&e),
+            what: format!("cannot create dm device {name}: {e}"),
+        })?;
         let id = DevId::Name(dm_name);
         let targets: Vec<(u64, u64, String, String)> = table
             .iter()
@@ -182,26 +185,69 @@ impl System for Linux {
             Err(e) => {
                 let _ = dm.device_remove(&id, DmOptions::default());
                 let lines: Vec<String> = table.iter().map(ToString::to_string).collect();
-                let (errno, cause) = match &e {
-                    devicemapper::DmError::Core(devicemapper::errors::Error::Ioctl(
-                        _,
-                        _,
-                        _,
-                        errno,
-                    )) => {
-                        let errno = **errno as i32;
-                        (errno, std::io::Error::from_raw_os_error(errno).to_string())
-                    }
-                    other => (0, other.to_string()),
-                };
-                let cause = match explain_table_error(errno, table) {
+                let errno = dm_errno(&e);
+                let cause = match errno.and_then(|n| explain_table_error(n, table)) {
                     Some(why) => why.to_string(),
-                    None => format!("{cause} (the kernel's log line above says which argument)"),
+                    None => {
+                        let cause = errno.map_or_else(
+                            || e.to_string(),
+                            |n| std::io::Error::from_raw_os_error(n).to_string(),
+                        );
+                        format!("{cause} (the kernel's log line above says which argument)")
+                    }
                 };
-                Err(format!(
-                    "the kernel refused the table of {name}: {cause}\n  table: {}",
-                    lines.join("\n         ")
-                ))
+                Err(SysError {
+                    errno,
+                    what: format!(
+                        "the kernel refused the table of {name}: {cause}\n  table: {}",
+                        lines.join("\n         ")
+                    ),
+                })
+            }
+        }
+    }
+
+    fn dm_remove(&mut self, name: &str) -> Result<(), String> {
+        let dm = self.dm()?;
+        let dm_name = DmName::new(name).map_err(|e| format!("bad dm name {name}: {e}"))?;
+        dm.device_remove(&DevId::Name(dm_name), DmOptions::default())
+            .map(|_| ())
+            .map_err(|e| format!("cannot remove dm device {name}: {e}"))
+    }
+
+    fn verity_status(&mut self, name: &str) -> Option<String> {
+        let dm = self.dm().ok()?;
+        let dm_name = DmName::new(name).ok()?;
+        let (_, targets) = dm
+            .table_status(&DevId::Name(dm_name), DmOptions::default())
+            .ok()?;
+        // Only the first field: Linux 6.19 adds the count of blocks FEC corrected.
+        let (_, _, _, params) = targets.first()?;
+        params.split_whitespace().next().map(str::to_string)
+    }
+
+    fn read_all(&mut self, dev: DevNum) -> Result<u64, SysError> {
+        use std::io::Read;
+        let node = device_node(dev)?;
+        let mut file = std::fs::File::open(&node)
+            .map_err(|e| os_error(e, format!("cannot open {}", node.display())))?;
+        let mut buf = vec![0u8; 1 << 20];
+        let mut total: u64 = 0;
+        loop {
+            match file.read(&mut buf) {
+                Ok(0) => return Ok(total),
+                Ok(n) => total += n as u64,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(os_error(
+                        e,
+                        format!(
+                            "cannot read {} ({dev}) at byte {total} (verinit.verify=full reads \
+                             it all)",
+                            node.display()
+                        ),
+                    ))
+                }
             }
         }
     }
@@ -213,19 +259,36 @@ impl System for Linux {
         fstype: &str,
         read_only: bool,
         data: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SysError> {
         let node = device_node(dev)?;
         let _ = std::fs::create_dir_all(target);
         let mut flags = MsFlags::empty();
         if read_only {
             flags |= MsFlags::MS_RDONLY;
         }
-        mount(Some(&node), target, Some(fstype), flags, data).map_err(|e| {
-            format!(
+        mount(Some(&node), target, Some(fstype), flags, data).map_err(|e| SysError {
+            errno: Some(e as i32),
+            what: format!(
                 "cannot mount {} ({dev}) on {target} as {fstype}: {e}",
                 node.display()
-            )
+            ),
         })
+    }
+
+    fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<(), String> {
+        let path = Path::new(path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+        }
+        std::fs::write(path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+
+    fn missing_dirs(&mut self, root: &str, dirs: &[&str]) -> Vec<String> {
+        dirs.iter()
+            .filter(|d| !Path::new(root).join(d.trim_start_matches('/')).is_dir())
+            .map(|d| d.to_string())
+            .collect()
     }
 
     fn is_executable(&mut self, root: &str, path: &str) -> bool {
@@ -286,6 +349,23 @@ fn resolve_in_root(root: &Path, path: &Path, hops: u32) -> Option<PathBuf> {
 }
 
 /// Mounts the API filesystems the boot needs; one already mounted is fine.
+/// The errno of a failed device-mapper ioctl, if the error carries one.
+fn dm_errno(e: &devicemapper::DmError) -> Option<i32> {
+    match e {
+        devicemapper::DmError::Core(devicemapper::errors::Error::Ioctl(_, _, _, errno)) => {
+            Some(**errno as i32)
+        }
+        _ => None,
+    }
+}
+
+fn os_error(e: std::io::Error, what: String) -> SysError {
+    SysError {
+        errno: e.raw_os_error(),
+        what: format!("{what}: {e}"),
+    }
+}
+
 pub fn mount_api_filesystems() -> Vec<String> {
     let mut problems = Vec::new();
     for (source, target, fstype, flags, data) in [
@@ -309,6 +389,14 @@ pub fn mount_api_filesystems() -> Vec<String> {
             "sysfs",
             MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
             None,
+        ),
+        // The booted system's /run, moved into it: it carries the boot record.
+        (
+            "tmpfs",
+            "/run",
+            "tmpfs",
+            MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+            Some("mode=0755"),
         ),
     ] {
         let _ = std::fs::create_dir_all(target);

@@ -1,9 +1,11 @@
-//! verinit as PID 1: mount the API filesystems, attach the console, parse the command
-//! line, load the initramfs's modules, wait for the devices while planning (the same
-//! planner as the dry run), carry the plan out, exec init. On any failure: one report
-//! (what was found, what failed, what to check), then the failure policy. PID 1 never
+//! verinit as PID 1: mount the API filesystems (and /run), attach the console, parse the
+//! command line, load the initramfs's modules, wait for the devices while planning (the
+//! same planner as the dry run), carry the plan out copy by copy (`attempt.rs`), write
+//! the boot record, exec init. On any failure: one report (what was found, each copy
+//! tried and why it failed, what to check), then the failure policy. PID 1 never
 //! returns.
 
+pub mod attempt;
 pub mod linux;
 pub mod log;
 pub mod modules;
@@ -91,52 +93,59 @@ pub fn run() -> ! {
         Err(e) => log.warn(&e),
     }
 
+    let mut phases = vec![("modules".to_string(), t.elapsed())];
     let t = Instant::now();
     let found = wait::wait_for_root(&args, &mut log);
-    let plan = match &found.outcome.plan {
-        Ok(plan) => plan.clone(),
-        Err(e) => {
-            let report = Report::new(&text, &args, &found.scan, &found.outcome).text();
-            let why = if found.timed_out {
-                format!(
-                    "{e}\n(gave up waiting after {}; rootdelay= waits longer)",
-                    ms(t.elapsed())
-                )
-            } else {
-                e.to_string()
-            };
-            fail(&mut log, Some(&args), Some(&report), &why)
-        }
-    };
-    log.info(&format!("phase devices and plan: {}", ms(t.elapsed())));
-    // Damage passed over (a metadata copy, a primary GPT, an unneeded signature): the
-    // boot goes on, and the console says what to repair.
-    for w in Report::new(&text, &args, &found.scan, &found.outcome).warnings {
-        log.warn(w);
+    if let Err(e) = &found.outcome.plan {
+        let report = Report::new(&text, &args, &found.scan, &found.outcome).text();
+        let why = if found.timed_out {
+            format!(
+                "{e}\n(gave up waiting after {}; rootdelay= waits longer)",
+                ms(t.elapsed())
+            )
+        } else {
+            e.to_string()
+        };
+        fail(&mut log, Some(&args), Some(&report), &why)
     }
-    if let Some(i) = found.outcome.selected {
-        if let Some(c) = found.outcome.candidates.get(i) {
-            log.notice(&format!("root: {} ({})", c.data.label, c.found_by));
-        }
+    log.info(&format!("phase devices and plan: {}", ms(t.elapsed())));
+    phases.push(("devices and plan".to_string(), t.elapsed()));
+    let mut warnings = Vec::new();
+    if found.timed_out && !found.outcome.pending.is_empty() {
+        warnings.push(format!(
+            "gave up waiting after {} for {} (a PV of theirs is missing; they may be copies \
+             of the root): booting the copies found (rootdelay= waits longer)",
+            ms(t.elapsed()),
+            found.outcome.pending.join(", ")
+        ));
+    }
+    let report = Report::new(&text, &args, &found.scan, &found.outcome);
+    for w in report
+        .warnings
+        .iter()
+        .copied()
+        .chain(warnings.iter().map(String::as_str))
+    {
+        log.warn(w);
     }
 
     let mut sys = linux::Linux::default();
-    let mut step_start = Instant::now();
-    let mut previous: Option<String> = None;
-    let err = system::execute(&plan, &mut sys, &mut |i, step| {
-        if let Some(p) = previous.take() {
-            log.info(&format!("  done in {}: {p}", ms(step_start.elapsed())));
-        }
-        step_start = Instant::now();
-        log.info(&format!("step {}: {step}", i + 1));
-        previous = Some(step.kind().to_string());
-        if matches!(step, crate::plan::step::Step::Exec { .. }) {
-            log.notice("handing over to init");
-            log.restore();
-        }
-    });
-    let report = Report::new(&text, &args, &found.scan, &found.outcome).text();
-    fail(&mut log, Some(&args), Some(&report), &err.to_string())
+    let tried = attempt::boot_copies(
+        &attempt::Boot {
+            cmdline: &text,
+            args: &args,
+            scan: &found.scan,
+            outcome: &found.outcome,
+        },
+        &mut sys,
+        &mut log,
+        phases,
+        warnings,
+    );
+    let report = Report::new(&text, &args, &found.scan, &found.outcome)
+        .with_boot(tried.facts)
+        .text();
+    fail(&mut log, Some(&args), Some(&report), &tried.error)
 }
 
 /// Prints the failure report and applies the failure policy. Never returns.

@@ -2,7 +2,8 @@
 //!
 //! The initramfs is the kernel's rootfs, which cannot be unmounted, so `pivot_root(".",
 //! ".")` from it fails with EINVAL. What works (ENVIRONMENT.md): move /dev, /proc, /sys
-//! under the new root; delete the initramfs's files to free their memory (never crossing
+//! and /run under the new root (one the root has no directory for stays behind, as
+//! systemd's switch-root leaves it: the boot record step has warned of it); delete the initramfs's files to free their memory (never crossing
 //! into another mount); bind-mount `/` onto itself recursively and re-enter it (chdir
 //! `/..`, chroot `.`), so that `/` is an ordinary mount; chdir into the new root,
 //! `pivot_root(".", ".")`, and detach the old root stacked on top. If pivot_root still
@@ -14,15 +15,16 @@ use std::path::Path;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::unistd::{chdir, chroot, pivot_root};
 
-const API_MOUNTS: [&str; 3] = ["/dev", "/proc", "/sys"];
+use super::system::API_MOUNTS;
 
 pub fn switch_root(new_root: &Path) -> Result<(), String> {
+    let initramfs_dev = std::fs::metadata("/").map(|m| m.dev()).ok();
     for dir in API_MOUNTS {
         let target = new_root.join(dir.trim_start_matches('/'));
-        if !target.is_dir() {
-            return Err(format!(
-                "the root filesystem has no {dir} directory to move {dir} into; add it to the image"
-            ));
+        // Not a mount point (its mount failed, and was reported): nothing to move.
+        let mounted = std::fs::metadata(dir).is_ok_and(|m| Some(m.dev()) != initramfs_dev);
+        if !target.is_dir() || !mounted {
+            continue;
         }
         mount(
             Some(dir),

@@ -1,6 +1,8 @@
 //! The thin layer that acts: one trait over the syscalls a boot makes, and the executor
 //! that carries out a `Plan` through it. The real implementation is in `linux.rs`; tests
-//! record the calls and compare them with the plan.
+//! record the calls and compare them with the plan. `undo` takes back what a failed
+//! copy's plan made, so that the next copy can be tried (`attempt.rs`), and
+//! `another_copy_may_help` says which failures that is worth it for.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -8,6 +10,23 @@ use std::fmt;
 use crate::dm_table::{DevNum, DevRef, TableLine, Target};
 use crate::plan::step::Step;
 use crate::plan::Plan;
+use crate::report::MadeDevice;
+
+/// A call that failed: what failed, naming the object, and the kernel's errno if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SysError {
+    pub errno: Option<i32>,
+    pub what: String,
+}
+
+impl From<String> for SysError {
+    fn from(what: String) -> Self {
+        SysError { errno: None, what }
+    }
+}
+
+/// The API filesystems moved into the new root (systemd's initrd moves the same four).
+pub const API_MOUNTS: [&str; 4] = ["/dev", "/proc", "/sys", "/run"];
 
 /// What the boot asks of the kernel. Errors are text naming the object and the cause.
 pub trait System {
@@ -26,7 +45,14 @@ pub trait System {
         uuid: &str,
         read_only: bool,
         table: &[TableLine],
-    ) -> Result<DevNum, String>;
+    ) -> Result<DevNum, SysError>;
+    /// Removes a dm device `dm_create` made.
+    fn dm_remove(&mut self, name: &str) -> Result<(), String>;
+    /// The first field of a verity device's status: `V` (no corruption seen) or `C`
+    /// (a block did not match its hash). Later kernels add fields after it.
+    fn verity_status(&mut self, name: &str) -> Option<String>;
+    /// Reads all of block device `dev` once; returns the bytes read.
+    fn read_all(&mut self, dev: DevNum) -> Result<u64, SysError>;
     /// Mounts block device `dev` on `target`.
     fn mount(
         &mut self,
@@ -35,11 +61,15 @@ pub trait System {
         fstype: &str,
         read_only: bool,
         data: Option<&str>,
-    ) -> Result<(), String>;
+    ) -> Result<(), SysError>;
+    /// Writes a file (making its directory), for the boot record.
+    fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<(), String>;
+    /// Which of `dirs` `root` has no directory for.
+    fn missing_dirs(&mut self, root: &str, dirs: &[&str]) -> Vec<String>;
     /// Whether `path` inside `root` is a file init can be run from.
     fn is_executable(&mut self, root: &str, path: &str) -> bool;
-    /// Moves /dev, /proc and /sys into `new_root`, frees the initramfs and makes
-    /// `new_root` the root.
+    /// Moves `API_MOUNTS` into `new_root` (those it has a directory for), frees the
+    /// initramfs and makes `new_root` the root.
     fn switch_root(&mut self, new_root: &str) -> Result<(), String>;
     /// Replaces this process with `init`; returns only on failure.
     fn exec(&mut self, init: &str, args: &[String]) -> String;
@@ -50,11 +80,57 @@ pub trait System {
 pub struct StepError {
     pub step: usize,
     pub what: String,
+    /// Whether another copy of the image may get past this failure (see
+    /// `another_copy_may_help`).
+    pub copy_specific: bool,
 }
 
 impl fmt::Display for StepError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "step {} failed: {}", self.step + 1, self.what)
+    }
+}
+
+/// What carrying out one copy's plan did: how it ended (only a failure returns), what
+/// it made, and what it warned of.
+#[derive(Debug)]
+pub struct Attempt {
+    pub error: StepError,
+    /// The dm devices made, in order.
+    pub made: Vec<MadeDevice>,
+    /// Serial numbers of keys still in the keyring.
+    pub keys: Vec<i32>,
+    pub warnings: Vec<String>,
+}
+
+/// Whether booting another copy of the same image may get past a failure of `step`
+/// with `errno` (None: no errno, or not from the kernel), `corrupted` when the verity
+/// device's status says it found a corrupted block. Worth another copy: the copy's own
+/// devices (missing, failing to load a table on them, I/O errors, corruption). Not worth
+/// it: what every copy shares (modules, the kernel's verdict on the signature, hash
+/// algorithms, bad arguments, the root file system's content).
+pub fn another_copy_may_help(step: &Step, errno: Option<i32>, corrupted: bool) -> bool {
+    const EIO: i32 = 5;
+    const ENXIO: i32 = 6;
+    const EBUSY: i32 = 16;
+    const ENODEV: i32 = 19;
+    const EINVAL: i32 = 22;
+    match step {
+        Step::WaitForDevices { .. } => true,
+        Step::DmCreate { table, .. } => {
+            let verity = table.iter().any(|l| matches!(l.target, Target::Verity(_)));
+            match errno {
+                None => false,
+                Some(EIO | ENXIO | EBUSY | ENODEV) => true,
+                // A linear table fails on its devices (too small, gone); a verity table
+                // with EINVAL has arguments or an algorithm the kernel refuses.
+                Some(EINVAL) => !verity,
+                Some(_) => false,
+            }
+        }
+        Step::ReadAll { .. } => corrupted || errno == Some(EIO),
+        Step::Mount { .. } => corrupted || errno == Some(EIO),
+        _ => false,
     }
 }
 
@@ -140,19 +216,25 @@ fn resolve(line: &TableLine, created: &HashMap<String, DevNum>) -> Result<TableL
     })
 }
 
-/// Carries out a plan; `progress` hears of each step before it runs. Returns only on
-/// failure: the last step execs init.
+/// Makes the boot record's bytes from the dm devices made and the warnings so far.
+pub type RecordFn<'a> = dyn FnMut(&[MadeDevice], &[String]) -> Vec<u8> + 'a;
+
+/// Carries out a plan; `progress` hears of each step before it runs, `record` gives the
+/// boot record's bytes (from the dm devices made and the warnings so far). Returns only
+/// on failure: the last step execs init.
 pub fn execute(
     plan: &Plan,
     sys: &mut dyn System,
     progress: &mut dyn FnMut(usize, &Step),
-) -> StepError {
+    record: &mut RecordFn<'_>,
+) -> Attempt {
     let mut created: HashMap<String, DevNum> = HashMap::new();
+    let mut made: Vec<MadeDevice> = Vec::new();
     let mut keys: HashMap<String, i32> = HashMap::new();
+    let mut warnings: Vec<String> = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {
         progress(i, step);
-        let fail = |what: String| StepError { step: i, what };
-        let result: Result<(), String> = match step {
+        let result: Result<(), SysError> = match step {
             Step::LoadModules { modules } => {
                 let missing: Vec<&str> = modules
                     .iter()
@@ -166,7 +248,8 @@ pub fn execute(
                         "kernel module {} is neither built in nor in the initramfs: add it \
                          to the initramfs (or build it into the kernel)",
                         missing.join(", ")
-                    ))
+                    )
+                    .into())
                 }
             }
             Step::WaitForDevices { devices, .. } => devices
@@ -175,19 +258,21 @@ pub fn execute(
                     DevRef::Num(n) => Some(*n),
                     _ => None,
                 })
-                .try_for_each(|n| sys.device_ready(n)),
+                .try_for_each(|n| sys.device_ready(n))
+                .map_err(SysError::from),
             Step::AddKey {
                 description,
                 payload,
                 ..
-            } => sys.add_key(description, payload).map(|serial| {
-                keys.insert(description.clone(), serial);
-            }),
+            } => sys
+                .add_key(description, payload)
+                .map(|serial| {
+                    keys.insert(description.clone(), serial);
+                })
+                .map_err(SysError::from),
             Step::RemoveKey { description } => match keys.remove(description) {
-                Some(serial) => sys.remove_key(serial),
-                None => Err(format!(
-                    "key {description} was not added by an earlier step"
-                )),
+                Some(serial) => sys.remove_key(serial).map_err(SysError::from),
+                None => Err(format!("key {description} was not added by an earlier step").into()),
             },
             Step::DmCreate {
                 name,
@@ -198,26 +283,51 @@ pub fn execute(
                 .iter()
                 .map(|l| resolve(l, &created))
                 .collect::<Result<Vec<_>, _>>()
+                .map_err(SysError::from)
                 .and_then(|lines| sys.dm_create(name, uuid, *read_only, &lines))
                 .map(|dev| {
                     created.insert(name.clone(), dev);
+                    made.push(MadeDevice {
+                        name: name.clone(),
+                        uuid: uuid.clone(),
+                        dev,
+                    });
                 }),
+            Step::ReadAll { source } => {
+                device_of(source, &created).and_then(|d| sys.read_all(d).map(|_| ()))
+            }
             Step::Mount {
                 source,
                 target,
                 fstype,
                 read_only,
                 data,
-            } => {
-                let dev = match source {
-                    DevRef::Num(n) => Ok(*n),
-                    DevRef::Name(n) => created
-                        .get(n)
-                        .copied()
-                        .ok_or_else(|| format!("mount source {n} was not created")),
-                    DevRef::Path(p) => Err(format!("cannot mount the file {p} at boot")),
-                };
-                dev.and_then(|d| sys.mount(d, target, fstype, *read_only, data.as_deref()))
+            } => device_of(source, &created)
+                .and_then(|d| sys.mount(d, target, fstype, *read_only, data.as_deref())),
+            Step::WriteBootRecord { path } => {
+                let root = plan.steps.iter().find_map(|s| match s {
+                    Step::SwitchRoot { new_root } => Some(new_root.as_str()),
+                    _ => None,
+                });
+                if let Some(root) = root {
+                    for dir in sys.missing_dirs(root, &API_MOUNTS) {
+                        warnings.push(format!(
+                            "the root file system has no {dir} directory: {dir} stays behind \
+                             in the initramfs{}; add the directory to the image",
+                            if dir == "/run" {
+                                ", and the booted system cannot read the boot record"
+                            } else {
+                                ""
+                            }
+                        ));
+                    }
+                }
+                let bytes = record(&made, &warnings);
+                // The record informs; a boot does not fail for want of it.
+                if let Err(e) = sys.write_file(path, &bytes) {
+                    warnings.push(format!("cannot write the boot record: {e}"));
+                }
+                Ok(())
             }
             Step::SwitchRoot { new_root: root } => {
                 // Check init is there while there is still a way back.
@@ -229,20 +339,93 @@ pub fn execute(
                     Some(init) if !sys.is_executable(root, init) => Err(format!(
                         "{init} is not an executable file in the root filesystem: check init= \
                          on the kernel command line"
-                    )),
-                    _ => sys.switch_root(root),
+                    )
+                    .into()),
+                    _ => sys.switch_root(root).map_err(SysError::from),
                 }
             }
-            Step::Exec { init, args } => Err(sys.exec(init, args)),
+            Step::Exec { init, args } => Err(sys.exec(init, args).into()),
         };
-        if let Err(what) = result {
-            return fail(what);
+        if let Err(e) = result {
+            let corrupted = match step {
+                Step::Mount { source, .. } | Step::ReadAll { source } => {
+                    verity_name(source, plan)
+                        .and_then(|n| sys.verity_status(n))
+                        .as_deref()
+                        == Some("C")
+                }
+                _ => false,
+            };
+            let mut what = e.what;
+            if corrupted {
+                what.push_str(" (dm-verity found a block that does not match its hash)");
+            }
+            return Attempt {
+                error: StepError {
+                    step: i,
+                    what,
+                    copy_specific: another_copy_may_help(step, e.errno, corrupted),
+                },
+                made,
+                keys: keys.into_values().collect(),
+                warnings,
+            };
         }
     }
-    StepError {
-        step: plan.steps.len(),
-        what: "the plan ended without exec".into(),
+    Attempt {
+        error: StepError {
+            step: plan.steps.len(),
+            what: "the plan ended without exec".into(),
+            copy_specific: false,
+        },
+        made,
+        keys: keys.into_values().collect(),
+        warnings,
     }
+}
+
+/// The device a step reads: a number, or a dm device an earlier step created.
+fn device_of(source: &DevRef, created: &HashMap<String, DevNum>) -> Result<DevNum, SysError> {
+    match source {
+        DevRef::Num(n) => Ok(*n),
+        DevRef::Name(n) => created
+            .get(n)
+            .copied()
+            .ok_or_else(|| format!("{n} was not created by an earlier step").into()),
+        DevRef::Path(p) => Err(format!("cannot use the file {p} at boot").into()),
+    }
+}
+
+/// The name of `source` when the plan created it with a verity table.
+fn verity_name<'a>(source: &'a DevRef, plan: &Plan) -> Option<&'a str> {
+    let DevRef::Name(n) = source else {
+        return None;
+    };
+    plan.steps
+        .iter()
+        .any(|s| {
+            matches!(s, Step::DmCreate { name, table, .. }
+                if name == n && table.iter().any(|l| matches!(l.target, Target::Verity(_))))
+        })
+        .then_some(n.as_str())
+}
+
+/// Takes back what a failed attempt made, so that another copy can be tried: the keys
+/// it still holds, then its dm devices in reverse order. Returns what could not be
+/// undone (the next copy then likely fails to create its devices, and says so).
+pub fn undo(sys: &mut dyn System, attempt: &Attempt) -> Vec<String> {
+    let mut problems = Vec::new();
+    for &serial in &attempt.keys {
+        if let Err(e) = sys.remove_key(serial) {
+            problems.push(e);
+        }
+    }
+    for d in attempt.made.iter().rev() {
+        if let Err(e) = sys.dm_remove(&d.name) {
+            problems.push(e);
+        }
+    }
+    problems
 }
 
 #[cfg(test)]

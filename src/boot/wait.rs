@@ -1,6 +1,8 @@
 //! Waiting for the root's devices: scan, plan, and while the answer may still change
-//! (nothing matches yet, a VG lacks a PV), scan again when the set of block devices
-//! changes, until the plan succeeds, fails for good, or time runs out. Devices that
+//! (nothing matches yet, a VG lacks a PV, or a copy of the root may sit on an LV whose
+//! PV is missing), scan again when the set of block devices changes, until the plan
+//! succeeds with every copy there, fails for good, or time runs out; then a plan that
+//! has copies boots them. Devices that
 //! appear late (a slow controller, a disk hot-added) are found this way. Every few
 //! seconds it says what it is still waiting for.
 
@@ -52,7 +54,10 @@ pub fn wait_for_root(args: &BootArgs, log: &mut Log) -> Found {
                 names.join(" "),
                 ms(t.elapsed())
             ));
-            let waiting = matches!(&outcome.plan, Err(e) if e.may_resolve_later());
+            let waiting = match &outcome.plan {
+                Err(e) => e.may_resolve_later(),
+                Ok(_) => !outcome.pending.is_empty(),
+            };
             found = Some(Found {
                 scan,
                 outcome,
@@ -74,12 +79,21 @@ pub fn wait_for_root(args: &BootArgs, log: &mut Log) -> Found {
         }
         if last_remind.elapsed() >= REMIND {
             last_remind = Instant::now();
-            if let Some(Err(e)) = found.as_ref().map(|f| &f.outcome.plan) {
-                let left = match limit {
-                    Wait::Forever => "rootwait: no time limit".to_string(),
-                    Wait::For(max) => format!("{} s left", max.saturating_sub(waited).as_secs()),
-                };
-                log.notice(&format!("still waiting ({left}): {e}"));
+            let left = match limit {
+                Wait::Forever => "rootwait: no time limit".to_string(),
+                Wait::For(max) => format!("{} s left", max.saturating_sub(waited).as_secs()),
+            };
+            match found
+                .as_ref()
+                .map(|f| (&f.outcome.plan, &f.outcome.pending))
+            {
+                Some((Err(e), _)) => log.notice(&format!("still waiting ({left}): {e}")),
+                Some((Ok(_), pending)) if !pending.is_empty() => log.notice(&format!(
+                    "still waiting ({left}) for {}, which may be copies of the root: a PV \
+                     of theirs is missing",
+                    pending.join(", ")
+                )),
+                _ => {}
             }
         }
         std::thread::sleep(POLL);

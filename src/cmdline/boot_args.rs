@@ -50,6 +50,7 @@ pub(crate) struct Builder<'a> {
     emergency: Slot<'a, FailurePolicy>,
     panic: Slot<'a, i64>,
     require_signatures: Slot<'a, bool>,
+    verify_full: Slot<'a, bool>,
     errors: Vec<CmdlineError>,
 }
 
@@ -182,6 +183,14 @@ impl<'a> Builder<'a> {
                 let on = kernel_boolean(value).map_err(|e| format!("{e}; write {usage}"))?;
                 set(&mut self.require_signatures, on, r, written)
             }
+            OptionKey::Verify => {
+                let full = match value {
+                    "full" => true,
+                    "off" => false,
+                    _ => return Err(format!("'{value}' is not full or off; write {usage}")),
+                };
+                set(&mut self.verify_full, full, r, written)
+            }
         }
         Ok(())
     }
@@ -237,6 +246,7 @@ impl<'a> Builder<'a> {
         let emergency = take_slot(s, "emergency", self.emergency);
         let panic = take_slot(s, "panic", self.panic);
         let require_signatures = take_slot(s, "require_signatures", self.require_signatures);
+        let verify_full = take_slot(s, "verify_full", self.verify_full);
         Ok(BootArgs {
             root,
             lvm_lv,
@@ -255,6 +265,7 @@ impl<'a> Builder<'a> {
             emergency,
             panic,
             require_signatures: require_signatures.unwrap_or(false),
+            verify_full: verify_full.unwrap_or(false),
             sources,
         })
     }

@@ -9,6 +9,8 @@
 //!   [rd.]roothash=<hex> | rd.ddi.roothash=<hex>   (both: they must agree)
 //!   rootfstype=  rootflags=  ro | rw  rootwait  rootdelay=<s>  panic=<s>  init=/<path>
 //!   rd.emergency=reboot|poweroff|halt|panic
+//!   verinit.verify=full|off                  full: read the whole verified root once
+//!                                            before mounting it
 //!   -- <init arguments>
 //! `tokenize` splits words, `option_key` names them, `boot_args` folds them into `BootArgs`
 //! with the precedence rules; `device_spec`, `lvm_name` and `verity_options` parse values.
@@ -110,6 +112,9 @@ pub struct BootArgs {
     /// the kernel checks (the same option makes the kernel refuse any unsigned verity
     /// table).
     pub require_signatures: bool,
+    /// `verinit.verify=full`: read the whole verity device once before the mount, so
+    /// that the kernel checks every block while another copy can still be booted.
+    pub verify_full: bool,
     /// (field name, the option word as written) for each field set, in field order;
     /// `lvm_lv` once per LV; `init_args` gives the text from `--` on.
     pub sources: Vec<(String, String)>,

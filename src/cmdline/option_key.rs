@@ -29,6 +29,7 @@ pub(crate) enum OptionKey {
     Emergency,
     Panic,
     RequireSignatures,
+    Verify,
 }
 
 /// What an option takes after its key.
@@ -60,7 +61,7 @@ const SYSTEMD_KEYS: [(&str, OptionKey); 5] = [
     ("roothash", OptionKey::SystemdRootHash),
 ];
 
-const OTHER_KEYS: [(&str, OptionKey); 13] = [
+const OTHER_KEYS: [(&str, OptionKey); 14] = [
     ("root", OptionKey::Root),
     ("rd.lvm.lv", OptionKey::LvmLv),
     ("rd.ddi.roothash", OptionKey::DdiRootHash),
@@ -74,6 +75,7 @@ const OTHER_KEYS: [(&str, OptionKey); 13] = [
     ("rd.emergency", OptionKey::Emergency),
     ("panic", OptionKey::Panic),
     ("dm_verity.require_signatures", OptionKey::RequireSignatures),
+    ("verinit.verify", OptionKey::Verify),
 ];
 
 fn lookup(table: &[(&str, OptionKey)], key: &str) -> Option<OptionKey> {
@@ -123,6 +125,7 @@ impl OptionKey {
             OptionKey::Emergency => "rd.emergency=reboot|poweroff|halt|panic",
             OptionKey::Panic => "panic=<seconds>",
             OptionKey::RequireSignatures => "dm_verity.require_signatures=<1|0>",
+            OptionKey::Verify => "verinit.verify=full|off",
         }
     }
 }

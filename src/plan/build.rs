@@ -1,7 +1,8 @@
 //! The steps of a boot, built from the chosen candidate: load the modules, wait for the
 //! devices its tables name, create the dm devices of its data and hash volumes, pass its
 //! signature to the kernel as a key (when it goes to the kernel) for as long as the verity
-//! table loads, create the verity device, mount it, switch root and exec init.
+//! table loads, create the verity device, read it all once (`verinit.verify=full`), mount
+//! it, write the boot record, switch root and exec init.
 
 use crate::cmdline::{BootArgs, CorruptionMode};
 use crate::dm_table::{DevRef, TableLine, Target, VerityTarget};
@@ -9,7 +10,7 @@ use crate::id::encode_hex;
 use crate::plan::step::Step;
 use crate::plan::verity_setup::Candidate;
 use crate::plan::volume::Device;
-use crate::plan::{names, wait_limit, Plan, PlanError, DEFAULT_INIT, NEW_ROOT};
+use crate::plan::{names, wait_limit, Plan, PlanError, BOOT_RECORD, DEFAULT_INIT, NEW_ROOT};
 use crate::scan::Scan;
 use crate::units::Sectors;
 
@@ -129,12 +130,20 @@ pub(super) fn build(c: &Candidate, args: &BootArgs, scan: &Scan) -> Result<Plan,
         Step::WaitForDevices { devices, wait },
     ];
     steps.extend(dm);
+    if args.verify_full {
+        steps.push(Step::ReadAll {
+            source: DevRef::Name(names::VERITY_NAME.to_string()),
+        });
+    }
     steps.push(Step::Mount {
         source: DevRef::Name(names::VERITY_NAME.to_string()),
         target: NEW_ROOT.to_string(),
         fstype,
         read_only: true,
         data: args.flags.clone(),
+    });
+    steps.push(Step::WriteBootRecord {
+        path: BOOT_RECORD.to_string(),
     });
     steps.push(Step::SwitchRoot {
         new_root: NEW_ROOT.to_string(),

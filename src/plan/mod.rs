@@ -3,8 +3,11 @@
 //!
 //! Several candidates: those that are the same verified image (same root hash, same
 //! verity parameters: an A/B pair updated with one bundle) are sorted by name (VG, then
-//! LV, then partition) and the first is booted; the others are listed. Candidates that
-//! differ are an error listing every one: verinit never picks silently.
+//! LV, then partition). The first is booted; each other one is a fallback, with a plan of
+//! its own, that the boot tries in order when a copy fails in a way another copy can get
+//! past (boot/attempt.rs). A copy whose hash tree's top block does not hash to the root
+//! hash is never tried. Candidates that differ are an error listing every one: verinit
+//! never picks silently.
 //!
 //! `search` finds the volumes the command line names, `verity_setup` makes each a
 //! candidate (its hash tree, parameters, signature), `build` turns the chosen one into
@@ -39,6 +42,8 @@ use crate::verity::sig::RootSignature;
 
 /// Where the root is mounted before the switch.
 pub const NEW_ROOT: &str = "/sysroot";
+/// The boot record, on the tmpfs that becomes the booted system's /run.
+pub const BOOT_RECORD: &str = "/run/verinit/boot.json";
 /// The init run when the command line gives no `init=`.
 pub const DEFAULT_INIT: &str = "/sbin/init";
 /// How long to wait for devices with neither `rootdelay=` nor `rootwait`.
@@ -63,18 +68,54 @@ pub struct Plan {
     pub steps: Vec<Step>,
 }
 
+/// A copy to try when the ones before it failed: its candidate and its own plan.
+#[derive(Clone, Debug)]
+pub struct Fallback {
+    pub candidate: usize,
+    pub plan: Plan,
+}
+
 /// All the planner found: what it looked at, the candidates, and the plan or the error.
 pub struct Outcome {
     pub root_hash: Option<RootHash>,
     pub candidates: Vec<Candidate>,
+    /// The candidate `plan` boots.
     pub selected: Option<usize>,
+    /// The other copies of the same image, in the order the boot tries them.
+    pub fallbacks: Vec<Fallback>,
     pub rejected: Vec<Rejected>,
     /// Volumes that could not be read while searching.
     pub problems: Vec<String>,
     /// Damage the planner passed over because it does not weaken the check (a GPT in an
     /// LV read from its backup, a damaged signature partition no one needs).
     pub warnings: Vec<String>,
+    /// Volumes that may still turn out to be copies of the root once their missing PVs
+    /// appear: the boot waits for them as it would for the root itself, then boots what
+    /// it has.
+    pub pending: Vec<String>,
     pub plan: Result<Plan, PlanError>,
+}
+
+impl Outcome {
+    /// The copies the boot tries, in order: (candidate, plan).
+    pub fn attempts(&self) -> Vec<(usize, &Plan)> {
+        let first = match (&self.plan, self.selected) {
+            (Ok(plan), Some(i)) => Some((i, plan)),
+            _ => None,
+        };
+        first
+            .into_iter()
+            .chain(self.fallbacks.iter().map(|f| (f.candidate, &f.plan)))
+            .collect()
+    }
+
+    /// Whether candidate `i` is a copy of the booted image that is never tried: its hash
+    /// tree does not match the root hash.
+    pub fn never_tried(&self, i: usize) -> bool {
+        self.selected.is_some()
+            && self.selected != Some(i)
+            && !self.fallbacks.iter().any(|f| f.candidate == i)
+    }
 }
 
 /// Plans the boot.
@@ -83,9 +124,11 @@ pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
         root_hash: args.root_hash.clone(),
         candidates: Vec::new(),
         selected: None,
+        fallbacks: Vec::new(),
         rejected: Vec::new(),
         problems: Vec::new(),
         warnings: Vec::new(),
+        pending: Vec::new(),
         plan: Err(PlanError::Unplannable(String::new())),
     };
     let mut problems = argument_problems(args);
@@ -107,6 +150,7 @@ pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
     outcome.rejected = std::mem::take(&mut search.rejected);
     outcome.problems = std::mem::take(&mut search.problems);
     outcome.warnings = std::mem::take(&mut search.warnings);
+    outcome.pending = std::mem::take(&mut search.pending);
     outcome
         .candidates
         .sort_by(|a, b| a.data.label.cmp(&b.data.label));
@@ -123,25 +167,37 @@ pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
             .unwrap_or_else(|| no_match(args, scan, &outcome.rejected, &outcome.problems)));
         return outcome;
     }
-    let chosen = choose(&outcome.candidates).and_then(|i| {
-        let c = &outcome.candidates[i];
-        if let Err(why) = &c.root_check {
-            return Err(PlanError::WrongRootHash {
-                volume: c.data.label.clone(),
-                why: why.clone(),
-                signature: match &c.root_hash_from {
-                    RootHashFrom::Signature(part) => Some(part.clone()),
-                    RootHashFrom::CommandLine(_) => None,
-                },
-            });
+    let order = match choose(&outcome.candidates) {
+        Ok(order) => order,
+        Err(e) => {
+            outcome.plan = Err(e);
+            return outcome;
         }
-        Ok(i)
-    });
-    outcome.plan = chosen.and_then(|i| {
-        outcome.selected = Some(i);
-        outcome.root_hash = Some(outcome.candidates[i].root_hash.clone());
-        build(&outcome.candidates[i], args, scan)
-    });
+    };
+    let Some(&first) = order.first() else {
+        let c = &outcome.candidates[0];
+        outcome.plan = Err(PlanError::WrongRootHash {
+            volume: c.data.label.clone(),
+            why: c.root_check.clone().err().unwrap_or_default(),
+            signature: match &c.root_hash_from {
+                RootHashFrom::Signature(part) => Some(part.clone()),
+                RootHashFrom::CommandLine(_) => None,
+            },
+        });
+        return outcome;
+    };
+    outcome.selected = Some(first);
+    outcome.root_hash = Some(outcome.candidates[first].root_hash.clone());
+    outcome.plan = build(&outcome.candidates[first], args, scan);
+    if outcome.plan.is_ok() {
+        outcome.fallbacks = order[1..]
+            .iter()
+            .filter_map(|&i| {
+                let plan = build(&outcome.candidates[i], args, scan).ok()?;
+                Some(Fallback { candidate: i, plan })
+            })
+            .collect();
+    }
     outcome
 }
 
@@ -203,14 +259,17 @@ fn cmdline_signature(args: &BootArgs) -> Result<Option<RootSignature>, String> {
     }))
 }
 
-/// The candidate to boot: the first by name when all are the same image.
-fn choose(candidates: &[Candidate]) -> Result<usize, PlanError> {
+/// The copies to boot, in order, when all candidates are the same image: those whose
+/// hash tree's top block hashes to the root hash, by name. Empty when none does.
+fn choose(candidates: &[Candidate]) -> Result<Vec<usize>, PlanError> {
     let Some(first) = candidates.first() else {
         return Err(PlanError::Unplannable("no candidates".into()));
     };
     let key = first.image_key();
     if candidates.iter().all(|c| c.image_key() == key) {
-        return Ok(0);
+        return Ok((0..candidates.len())
+            .filter(|&i| candidates[i].root_check.is_ok())
+            .collect());
     }
     Err(PlanError::Ambiguous {
         candidates: candidates

@@ -16,7 +16,7 @@ use crate::disk::dps::{self, Arch, DpsRole};
 use crate::id::RootHash;
 use crate::plan::image::{self, Image, ImageSignature, LvImage};
 use crate::plan::volume::{self, Origin, Volume};
-use crate::scan::Scan;
+use crate::scan::{LvError, Scan};
 
 /// A volume that matched the command line, and the image it sits in, if any.
 #[derive(Clone)]
@@ -48,6 +48,9 @@ pub struct Search<'a> {
     /// Damage passed over that does not weaken the check (a disk image in an LV read
     /// from its backup GPT, a signature partition not needed): each said once.
     pub warnings: Vec<String>,
+    /// LVs that could not be read because a PV of theirs is missing, while every GPT was
+    /// searched: any of them may be a copy of the root, once its disk appears.
+    pub pending: Vec<String>,
 }
 
 impl<'a> Search<'a> {
@@ -61,6 +64,7 @@ impl<'a> Search<'a> {
             rejected: Vec::new(),
             problems: Vec::new(),
             warnings: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
@@ -123,8 +127,16 @@ impl<'a> Search<'a> {
                 Ok(Some(image)) => images.push(image),
                 Ok(None) => {}
                 Err(e) => {
-                    let group = &self.scan.vgs[g].vg;
-                    let problem = format!("{}/{}: {e}", group.name, group.lvs[l].name);
+                    let vg = &self.scan.vgs[g];
+                    let name = format!("{}/{}", vg.vg.name, vg.vg.lvs[l].name);
+                    let missing_pv = matches!(
+                        self.scan.lv_layout(vg, &vg.vg.lvs[l]),
+                        Err(LvError::MissingPv { .. })
+                    );
+                    if missing_pv && !self.pending.contains(&name) {
+                        self.pending.push(name.clone());
+                    }
+                    let problem = format!("{name}: {e}");
                     if !self.problems.contains(&problem) {
                         self.problems.push(problem);
                     }

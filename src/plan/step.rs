@@ -38,6 +38,10 @@ pub enum Step {
         read_only: bool,
         table: Vec<TableLine>,
     },
+    /// Read the whole device once (`verinit.verify=full`), so that dm-verity checks every
+    /// block before the mount; a block that fails is an I/O error here, while another
+    /// copy can still be booted.
+    ReadAll { source: DevRef },
     /// Mount the root.
     Mount {
         source: DevRef,
@@ -46,7 +50,9 @@ pub enum Step {
         read_only: bool,
         data: Option<String>,
     },
-    /// Move /dev, /proc and /sys into the new root and make it `/`.
+    /// Write the boot record (`/run/verinit/boot.json`) for the booted system.
+    WriteBootRecord { path: String },
+    /// Move /dev, /proc, /sys and /run into the new root and make it `/`.
     SwitchRoot { new_root: String },
     /// Replace verinit with the real init.
     Exec { init: String, args: Vec<String> },
@@ -60,7 +66,9 @@ impl Step {
             Step::AddKey { .. } => "add-key",
             Step::RemoveKey { .. } => "remove-key",
             Step::DmCreate { .. } => "dm-create",
+            Step::ReadAll { .. } => "read-all",
             Step::Mount { .. } => "mount",
+            Step::WriteBootRecord { .. } => "write-boot-record",
             Step::SwitchRoot { .. } => "switch-root",
             Step::Exec { .. } => "exec",
         }
@@ -98,6 +106,8 @@ impl Step {
                 "read_only": read_only,
                 "table": table.iter().map(ToString::to_string).collect::<Vec<_>>(),
             }),
+            Step::ReadAll { source } => json!({ "source": source.to_string() }),
+            Step::WriteBootRecord { path } => json!({ "path": path }),
             Step::Mount {
                 source,
                 target,
@@ -125,6 +135,14 @@ pub fn mount_options(read_only: bool, data: Option<&str>) -> String {
     match data {
         Some(d) if !d.is_empty() => format!("{mode},{d}"),
         _ => mode.to_string(),
+    }
+}
+
+/// How a person names a device: a dm device by its /dev/mapper path.
+fn mapper_path(d: &DevRef) -> String {
+    match d {
+        DevRef::Name(n) => format!("/dev/mapper/{n}"),
+        other => other.to_string(),
     }
 }
 
@@ -179,20 +197,29 @@ impl fmt::Display for Step {
                 read_only,
                 data,
             } => {
-                let source = match source {
-                    DevRef::Name(n) => format!("/dev/mapper/{n}"),
-                    other => other.to_string(),
-                };
                 write!(
                     f,
-                    "mount -t {fstype} -o {} {source} {target}",
-                    mount_options(*read_only, data.as_deref())
+                    "mount -t {fstype} -o {} {} {target}",
+                    mount_options(*read_only, data.as_deref()),
+                    mapper_path(source)
+                )
+            }
+            Step::ReadAll { source } => write!(
+                f,
+                "read all of {} once (verinit.verify=full: the kernel checks every block \
+                 before the mount)",
+                mapper_path(source)
+            ),
+            Step::WriteBootRecord { path } => {
+                write!(
+                    f,
+                    "write the boot record {path} (which copy booted, and why)"
                 )
             }
             Step::SwitchRoot { new_root } => {
                 write!(
                     f,
-                    "switch root to {new_root} (move /dev /proc /sys, pivot_root)"
+                    "switch root to {new_root} (move /dev /proc /sys /run, pivot_root)"
                 )
             }
             Step::Exec { init, args } => {

@@ -58,21 +58,21 @@ pub enum RootHashFrom {
 }
 
 impl Candidate {
-    /// Candidates that carry the same key are the same verified image.
+    /// Candidates that carry the same key are the same verified image: the same root
+    /// hash and the same verity parameters, so the same table. Whether a copy's tree
+    /// matches (`root_check`) and what its signature partition holds are the copy's own
+    /// state, not the image's: a damaged copy is still a copy, and is never booted.
     pub fn image_key(&self) -> String {
         let p = &self.params;
         format!(
-            "{} {} {} {} {} {} {} {}",
+            "{} {} {} {} {} {} {}",
             self.root_hash,
+            p.hash_type,
             p.algorithm,
             p.data_block_size,
             p.hash_block_size,
             p.data_blocks,
             crate::id::encode_hex(&p.salt),
-            self.root_check.is_ok(),
-            self.signature
-                .as_ref()
-                .map_or(String::new(), |(_, s)| s.root_hash.to_hex())
         )
     }
 }

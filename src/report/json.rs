@@ -1,13 +1,13 @@
 //! The report as the JSON object of `verinit --dry-run --json`, whose shape README.md
 //! documents: `verinit` (the shape's version, 1), `ok`, `error`, `cmdline`, `root_hash`,
-//! `devices`, `volume_groups`, `warnings`, `candidates`, `rejected`, `plan` and, after
-//! `--verify`, `verify`. Keys come out sorted (serde_json's map).
+//! `devices`, `volume_groups`, `warnings`, `candidates`, `fallback`, `pending`,
+//! `rejected`, `plan` and, after `--verify`, `verify`. Keys come out sorted (serde_json's map).
 
 use serde_json::{json, Value};
 
-use super::{Choice, Report};
+use super::{CandidateReport, Choice, Report};
 use crate::id::encode_hex;
-use crate::plan::verity_setup::RootHashFrom;
+use crate::plan::verity_setup::{Candidate, RootHashFrom};
 
 impl Report<'_> {
     /// The report as one JSON object.
@@ -63,36 +63,7 @@ impl Report<'_> {
         let candidates: Vec<Value> = self
             .candidates
             .iter()
-            .map(|entry| {
-                let c = entry.candidate;
-                json!({
-                    "name": c.data.label, "selected": entry.choice == Choice::Booted,
-                    "reason": c.found_by, "hash": c.hash.label, "hash_reason": c.hash_found_by,
-                    "filesystem": c.filesystem.as_ref().map(|f| f.kind.name()),
-                    "signature": c.signature.as_ref().map(|(p, _)| p.clone()),
-                    "signers": c.signature.as_ref().map(|(_, sig)| sig.pkcs7.signers.iter()
-                        .map(|s| json!({ "id": s.id, "digest": s.digest, "algorithm": s.algorithm }))
-                        .collect::<Vec<_>>()),
-                    "signature_to_kernel": c.signature_to_kernel,
-                    "root_hash": c.root_hash.to_hex(),
-                    "root_hash_from": match &c.root_hash_from {
-                        RootHashFrom::CommandLine(w) => json!({ "command_line": w }),
-                        RootHashFrom::Signature(p) => json!({ "signature": p }),
-                    },
-                    "root_hash_matches": c.root_check.is_ok(),
-                    "root_check_error": c.root_check.as_ref().err(),
-                    "verity": {
-                        "algorithm": c.params.algorithm.name(),
-                        "data_block_size": c.params.data_block_size,
-                        "hash_block_size": c.params.hash_block_size,
-                        "data_blocks": c.params.data_blocks,
-                        "hash_start_block": c.params.hash_start_block,
-                        "salt": encode_hex(&c.params.salt),
-                        "superblock": c.superblock,
-                        "hash_offset": c.hash_offset,
-                    },
-                })
-            })
+            .map(|entry| self.candidate_json(entry))
             .collect();
         let rejected: Vec<Value> = self
             .rejected
@@ -116,6 +87,8 @@ impl Report<'_> {
             "volume_groups": vgs,
             "warnings": self.warnings,
             "candidates": candidates,
+            "fallback": self.order().iter().skip(1).map(|c| c.candidate.data.label.as_str()).collect::<Vec<_>>(),
+            "pending": self.pending,
             "rejected": rejected,
             "plan": plan,
         });
@@ -130,6 +103,82 @@ impl Report<'_> {
             }
         }
         j
+    }
+}
+
+impl<'a> Report<'a> {
+    /// A candidate as the dry run's JSON and the boot record say it: the copy (its LV,
+    /// partition and PVs), its place in the boot's order and what became of it, its hash
+    /// tree, signature and verity parameters.
+    pub(super) fn candidate_json(&self, entry: &CandidateReport<'a>) -> Value {
+        let c = entry.candidate;
+        let index = self.candidates.iter().position(|e| std::ptr::eq(e, entry));
+        let failure = self.boot.as_ref().and_then(|b| {
+            b.failed
+                .iter()
+                .find(|(i, _)| Some(*i) == index)
+                .map(|(_, why)| why.clone())
+        });
+        let booted = self
+            .boot
+            .as_ref()
+            .is_some_and(|b| b.booted == index && index.is_some());
+        let status = match (entry.choice, &self.boot) {
+            (Choice::Unusable, _) => "unusable",
+            (Choice::Undecided, _) => "undecided",
+            (_, Some(_)) if booted => "booted",
+            (_, Some(_)) if failure.is_some() => "failed",
+            (_, Some(_)) => "spare",
+            (Choice::First, None) => "first",
+            (Choice::Fallback(_), None) => "fallback",
+        };
+        let mut v = json!({
+            "name": c.data.label, "selected": entry.choice == Choice::First,
+            "order": match entry.choice {
+                Choice::First => json!(0),
+                Choice::Fallback(n) => json!(n),
+                _ => Value::Null,
+            },
+            "status": status,
+            "failure": failure.or_else(|| match entry.choice {
+                Choice::Unusable => c.root_check.clone().err(),
+                _ => None,
+            }),
+            "reason": c.found_by, "hash": c.hash.label, "hash_reason": c.hash_found_by,
+            "filesystem": c.filesystem.as_ref().map(|f| f.kind.name()),
+            "signature": c.signature.as_ref().map(|(p, _)| p.clone()),
+            "signers": c.signature.as_ref().map(|(_, sig)| sig.pkcs7.signers.iter()
+                .map(|s| json!({ "id": s.id, "digest": s.digest, "algorithm": s.algorithm }))
+                .collect::<Vec<_>>()),
+            "signature_to_kernel": c.signature_to_kernel,
+            "root_hash": c.root_hash.to_hex(),
+            "root_hash_from": root_hash_from(c),
+            "root_hash_matches": c.root_check.is_ok(),
+            "root_check_error": c.root_check.as_ref().err(),
+            "verity": {
+                "algorithm": c.params.algorithm.name(),
+                "data_block_size": c.params.data_block_size,
+                "hash_block_size": c.params.hash_block_size,
+                "data_blocks": c.params.data_blocks,
+                "hash_start_block": c.params.hash_start_block,
+                "salt": encode_hex(&c.params.salt),
+                "superblock": c.superblock,
+                "hash_offset": c.hash_offset,
+            },
+        });
+        if let (Some(obj), Value::Object(id)) = (v.as_object_mut(), entry.identity.json()) {
+            obj.extend(id);
+        }
+        v
+    }
+}
+
+/// Where a candidate's root hash came from: `{"command_line": word}` or
+/// `{"signature": partition}`.
+pub(super) fn root_hash_from(c: &Candidate) -> Value {
+    match &c.root_hash_from {
+        RootHashFrom::CommandLine(w) => json!({ "command_line": w }),
+        RootHashFrom::Signature(p) => json!({ "signature": p }),
     }
 }
 

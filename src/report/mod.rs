@@ -4,15 +4,20 @@
 //! LV's table, which candidate is booted) is decided here, once.
 //!
 //! Renderings:
-//!   `text.rs`  the text `verinit --dry-run` prints, and the boot prints when it fails
-//!   `json.rs`  the `--json` object (its shape is documented in README.md)
-//! The boot record (`/run/verinit/boot.json`) is to be the third rendering of this same
-//! value, beside these two, so that it speaks the dry run's vocabulary.
+//!   `text.rs`    the text `verinit --dry-run` prints, and the boot prints when it fails
+//!   `json.rs`    the `--json` object (its shape is documented in README.md)
+//!   `record.rs`  the boot record, `/run/verinit/boot.json`, for the booted system
+//! The boot adds what happened (`Attempts`: which copies failed and why, which booted,
+//! the dm devices made, the phase times) to the same value before rendering it.
 
+mod copy;
 mod json;
+mod record;
 mod text;
 
+pub use copy::CopyIdentity;
 pub use json::failure_json;
+pub use record::{BootFacts, MadeDevice, RECORD_VERSION};
 
 use crate::cmdline::BootArgs;
 use crate::disk::devices::BlockDevice;
@@ -43,6 +48,10 @@ pub struct Report<'a> {
     pub candidates: Vec<CandidateReport<'a>>,
     pub rejected: &'a [Rejected],
     pub plan: &'a Result<Plan, PlanError>,
+    /// Volumes the boot waits for before it boots what it has: they may be copies.
+    pub pending: &'a [String],
+    /// What the boot did, when it ran (None in the dry run).
+    pub boot: Option<BootFacts>,
     /// `verinit --dry-run --verify`: the hash tree recomputed in user space, and what
     /// came of it. None when not asked for (the boot never asks).
     pub verify: Option<Result<String, String>>,
@@ -87,18 +96,24 @@ pub struct LvReport<'a> {
     pub table: Result<Vec<TableLine>, LvError>,
 }
 
-/// A candidate for the root, and whether it is the one booted.
+/// A candidate for the root, and its place in the boot's order.
 pub struct CandidateReport<'a> {
     pub candidate: &'a Candidate,
     pub choice: Choice,
+    /// Which installed copy it is (LV, partition, PVs).
+    pub identity: CopyIdentity,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Choice {
-    /// The one booted.
-    Booted,
-    /// The same image as the one booted, which comes first by name.
-    SameImageNotBooted,
+    /// The one booted first: the first by name whose hash tree matches.
+    First,
+    /// A copy of the same image, tried when the ones before it fail: its place in the
+    /// order (1: right after the first).
+    Fallback(usize),
+    /// A copy of the same image whose hash tree does not match the root hash: never
+    /// booted.
+    Unusable,
     /// None was chosen (see the plan's error).
     Undecided,
 }
@@ -131,15 +146,14 @@ impl<'a> Report<'a> {
                 .enumerate()
                 .map(|(i, candidate)| CandidateReport {
                     candidate,
-                    choice: match outcome.selected {
-                        Some(sel) if sel == i => Choice::Booted,
-                        Some(_) => Choice::SameImageNotBooted,
-                        None => Choice::Undecided,
-                    },
+                    choice: choice(outcome, i),
+                    identity: CopyIdentity::of(scan, candidate),
                 })
                 .collect(),
             rejected: &outcome.rejected,
             plan: &outcome.plan,
+            pending: &outcome.pending,
+            boot: None,
             verify: None,
         }
     }
@@ -148,6 +162,40 @@ impl<'a> Report<'a> {
     pub fn ok(&self) -> bool {
         self.plan.is_ok() && self.verify.as_ref().is_none_or(|v| v.is_ok())
     }
+
+    /// The same report, with what the boot did.
+    pub fn with_boot(mut self, facts: BootFacts) -> Self {
+        self.boot = Some(facts);
+        self
+    }
+
+    /// The candidates in the order the boot tries them (the first, then the fallbacks).
+    pub fn order(&self) -> Vec<&CandidateReport<'a>> {
+        let mut order: Vec<(usize, &CandidateReport<'a>)> = self
+            .candidates
+            .iter()
+            .filter_map(|c| match c.choice {
+                Choice::First => Some((0, c)),
+                Choice::Fallback(n) => Some((n, c)),
+                _ => None,
+            })
+            .collect();
+        order.sort_by_key(|(n, _)| *n);
+        order.into_iter().map(|(_, c)| c).collect()
+    }
+}
+
+fn choice(outcome: &Outcome, i: usize) -> Choice {
+    if outcome.selected == Some(i) {
+        return Choice::First;
+    }
+    if let Some(n) = outcome.fallbacks.iter().position(|f| f.candidate == i) {
+        return Choice::Fallback(n + 1);
+    }
+    if outcome.selected.is_some() && outcome.never_tried(i) {
+        return Choice::Unusable;
+    }
+    Choice::Undecided
 }
 
 fn devices(scan: &Scan) -> Vec<DeviceReport<'_>> {

@@ -93,17 +93,33 @@ impl Report<'_> {
             s.push_str(&format!("root hash: {h}\n"));
         }
         s.push_str(&format!("candidates ({}):\n", self.candidates.len()));
-        for entry in &self.candidates {
+        for (i, entry) in self.candidates.iter().enumerate() {
             let c = entry.candidate;
             let mark = match entry.choice {
-                Choice::Booted => "* boot ",
-                Choice::SameImageNotBooted => "  same image, not booted: ",
-                Choice::Undecided => "  ",
+                Choice::First => "* boot ".to_string(),
+                Choice::Fallback(n) => format!("  fallback {n}: "),
+                Choice::Unusable => "  same image, never booted: ".to_string(),
+                Choice::Undecided => "  ".to_string(),
             };
             s.push_str(&format!(
                 "  {mark}{}: matched {}\n",
                 c.data.label, c.found_by
             ));
+            if let Some(why) = self
+                .boot
+                .as_ref()
+                .and_then(|b| b.failed.iter().find(|(f, _)| *f == i))
+                .map(|(_, why)| why)
+            {
+                s.push_str(&format!("      tried, failed: {why}\n"));
+            }
+            if entry.choice == Choice::Unusable {
+                if let Err(why) = &c.root_check {
+                    s.push_str(&format!(
+                        "      its hash tree does not match the root hash: {why}\n"
+                    ));
+                }
+            }
             s.push_str(&format!("      hash tree: {}\n", c.hash_found_by));
             let p = &c.params;
             s.push_str(&format!(
@@ -140,12 +156,26 @@ impl Report<'_> {
                 s.push_str(&format!("      signature: {line}\n"));
             }
         }
-        let chosen = self
-            .candidates
-            .iter()
-            .any(|c| c.choice != Choice::Undecided);
-        if self.candidates.len() > 1 && chosen {
-            s.push_str("  (all are the same verified image; the first by name is booted)\n");
+        let order = self.order();
+        if let [first, rest @ ..] = order.as_slice() {
+            if !rest.is_empty() {
+                s.push_str("  (all are the same verified image; the first by name is booted)\n");
+            }
+            let mut before = first.candidate.data.label.as_str();
+            for next in rest {
+                s.push_str(&format!(
+                    "  if {before} fails: {}\n",
+                    next.candidate.data.label
+                ));
+                before = &next.candidate.data.label;
+            }
+        }
+        if !self.pending.is_empty() && self.plan.is_ok() {
+            s.push_str(&format!(
+                "  before booting, waits as for the root (rootdelay=, rootwait) for LVs that lack \
+                 a PV and may be copies: {}\n",
+                self.pending.join(", ")
+            ));
         }
         if !self.rejected.is_empty() {
             s.push_str("not candidates:\n");

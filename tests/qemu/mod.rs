@@ -521,7 +521,7 @@ impl Boot {
 
     /// Reads of 512-byte sectors `first..=last` of `image` fail with EIO in the guest
     /// (QEMU's blkdebug driver): a failing flash region. The image itself is untouched.
-    #[allow(dead_code)] // not every test file injects faults
+    #[allow(dead_code)] // only some test files fail sectors
     pub fn bad_sectors(mut self, image: &str, first: u64, last: u64) -> Boot {
         let path = self.disk(image);
         assert!(
@@ -750,6 +750,28 @@ impl Booted {
                 self.describe()
             );
         }
+    }
+
+    /// The boot record verinit wrote (`/run/verinit/boot.json`), as the root's init
+    /// printed it.
+    #[allow(dead_code)] // only some test files read the record
+    pub fn boot_record(&self) -> serde_json::Value {
+        let line = self
+            .markers()
+            .into_iter()
+            .find_map(|m| m.strip_prefix("boot-record "))
+            .unwrap_or_else(|| {
+                panic!(
+                    "the root's init printed no boot record\n{}",
+                    self.describe()
+                )
+            });
+        serde_json::from_str(line).unwrap_or_else(|e| {
+            panic!(
+                "the boot record is not JSON ({e}): {line}\n{}",
+                self.describe()
+            )
+        })
     }
 
     /// The kernel's timestamp (`[    2.291646] ...`) of the first console line holding
