@@ -16,6 +16,9 @@
 //!   LV image's, fail their CRC) and damaged-sig (a rotted root-verity-sig partition, with
 //!   roothash= given and no signature required) boot with their warnings.
 //!
+//! A boot that passes must also list each warning in its boot record
+//! (/run/verinit/boot.json, printed by the test root's init).
+//!
 //! Where each metadata area lies comes from lvm2's own report of the fixture
 //! (`reports/pvck-headers.txt`, `pvck --dump headers`), not from verinit's reader.
 //!
@@ -53,6 +56,25 @@ fn areas(fix: &Fixture) -> [(u64, u64, u64, u64); 2] {
     })
 }
 
+/// A boot that passed said `words` in one warning on the console and in one of the boot
+/// record's `warnings` (the root's init prints /run/verinit/boot.json).
+fn assert_warned_and_recorded(booted: &Booted, words: &[&str]) {
+    assert_warned(booted, words);
+    let record = booted.boot_record();
+    let recorded = record["warnings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|w| w.as_str())
+        .any(|w| words.iter().all(|x| w.contains(x)));
+    assert!(
+        recorded,
+        "expected a warning with all of {words:?} in the boot record: {}\n{}",
+        record["warnings"],
+        booted.describe()
+    );
+}
+
 /// The console holds `words` on one of verinit's warning lines.
 fn assert_warned(booted: &Booted, words: &[&str]) {
     let warned = booted
@@ -85,7 +107,7 @@ fn needs_qemu_root_loop_first_metadata_area_unreadable_boots_from_the_second() {
         .run();
     booted.assert_passed();
     assert_kernel_saw_eio(&booted);
-    assert_warned(
+    assert_warned_and_recorded(
         &booted,
         &[
             &format!("cannot read the LVM metadata area on /dev/vda at offset {m1}"),
@@ -126,7 +148,7 @@ fn needs_qemu_root_loop_primary_gpt_unreadable_boots_from_the_backup() {
         .run();
     booted.assert_passed();
     assert_kernel_saw_eio(&booted);
-    assert_warned(
+    assert_warned_and_recorded(
         &booted,
         &[
             "bad GPT on /dev/vda at offset 512",
@@ -142,11 +164,11 @@ fn needs_qemu_root_loop_damaged_primary_gpt_headers_boot_from_their_backups() {
     let fix = qemu_fixture("gpt-backup");
     let booted = Boot::of_fixture("gpt-backup", &fix, "").run();
     booted.assert_passed();
-    assert_warned(
+    assert_warned_and_recorded(
         &booted,
         &["bad GPT on /dev/vda at offset 512", "sgdisk -e /dev/vda"],
     );
-    assert_warned(
+    assert_warned_and_recorded(
         &booted,
         &[
             "bad GPT on vg0/root at offset 512",
@@ -160,7 +182,7 @@ fn needs_qemu_root_loop_damaged_signature_partition_not_needed_boots() {
     let fix = qemu_fixture("damaged-sig");
     let booted = Boot::of_fixture("damaged-sig", &fix, "").run();
     booted.assert_passed();
-    assert_warned(
+    assert_warned_and_recorded(
         &booted,
         &[
             "bad root hash signature in /dev/vda",
