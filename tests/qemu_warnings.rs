@@ -89,6 +89,21 @@ fn assert_warned(booted: &Booted, words: &[&str]) {
     );
 }
 
+/// Linux read no partitions from the damaged GPT (it uses a backup only with `gpt` on its
+/// command line): verinit's tables address the whole disk vda (254:0) plus an offset.
+fn assert_tables_on_whole_disk(booted: &Booted) {
+    let linear: Vec<&str> = booted
+        .console
+        .lines()
+        .filter(|l| l.contains("verinit: ") && l.contains(" linear "))
+        .collect();
+    assert!(
+        !linear.is_empty() && linear.iter().all(|l| l.contains(" linear 254:0 ")),
+        "expected every linear table on 254:0 (the whole disk): {linear:?}\n{}",
+        booted.describe()
+    );
+}
+
 /// The kernel saw the fault: its block layer logs the failed read.
 fn assert_kernel_saw_eio(booted: &Booted) {
     assert!(
@@ -147,6 +162,7 @@ fn needs_qemu_root_loop_primary_gpt_unreadable_boots_from_the_backup() {
         .bad_sectors("disk0.img", 1, 1)
         .run();
     booted.assert_passed();
+    assert_tables_on_whole_disk(&booted);
     assert_kernel_saw_eio(&booted);
     assert_warned_and_recorded(
         &booted,
@@ -164,6 +180,7 @@ fn needs_qemu_root_loop_damaged_primary_gpt_headers_boot_from_their_backups() {
     let fix = qemu_fixture("gpt-backup");
     let booted = Boot::of_fixture("gpt-backup", &fix, "").run();
     booted.assert_passed();
+    assert_tables_on_whole_disk(&booted);
     assert_warned_and_recorded(
         &booted,
         &["bad GPT on /dev/vda at offset 512", "sgdisk -e /dev/vda"],
