@@ -98,7 +98,7 @@ pub fn boot_copies(
                     Report::new(boot.cmdline, boot.args, boot.scan, boot.outcome).with_boot(facts);
                 let mut bytes = report
                     .record()
-                    .map(|v| serde_json::to_vec_pretty(&v).unwrap_or_default())
+                    .map(|v| serde_json::to_vec(&v).unwrap_or_default())
                     .unwrap_or_default();
                 bytes.push(b'\n');
                 bytes

@@ -309,6 +309,10 @@ fn bad_options() {
         "rd.emergency=shell",
         "rd.emergency=Reboot",
         "rd.emergency",
+        "verinit.verify=yes",
+        "verinit.verify=Full",
+        "verinit.verify=",
+        "verinit.verify",
     ];
     for &text in cases {
         let errors = errors(text);
@@ -418,4 +422,22 @@ fn module_parameters_for_finit_module() {
     );
     assert_eq!(module_parameters(line, "virtio_blk"), "q=\"a b\"");
     assert_eq!(module_parameters(line, "squashfs"), "");
+}
+
+#[test]
+fn verinit_verify_full_or_off() {
+    for (text, full) in [
+        ("root=/dev/vda", false),
+        ("verinit.verify=full", true),
+        ("verinit.verify=off", false),
+        ("verinit.verify=full verinit.verify=off", false),
+        ("verinit.verify=off verinit.verify=full", true),
+        // Near misses are other options, ignored.
+        ("verinit.verifyx=full", false),
+        ("rd.verinit.verify=full", false),
+        ("verify=full", false),
+    ] {
+        let args = parse(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        assert_eq!(args.verify_full, full, "{text}");
+    }
 }

@@ -98,3 +98,59 @@ impl Report<'_> {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{plan, PlanOptions};
+    use crate::scan::Scan;
+
+    #[test]
+    fn the_record_has_its_version_and_every_key() {
+        let text = "roothash=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        let args = crate::cmdline::parse(text).unwrap();
+        let scan = Scan::default();
+        let outcome = plan(&args, &scan, &PlanOptions::default());
+        let report = Report::new(text, &args, &scan, &outcome);
+        assert!(report.record().is_none(), "no boot, no record");
+        let facts = BootFacts {
+            failed: vec![],
+            booted: None,
+            dm_devices: vec![MadeDevice {
+                name: "root".into(),
+                uuid: "CRYPT-VERITY-x-root".into(),
+                dev: DevNum {
+                    major: 253,
+                    minor: 2,
+                },
+            }],
+            phases: vec![("modules".into(), Duration::from_micros(1500))],
+            warnings: vec!["a warning of the boot".into()],
+        };
+        let r = Report::new(text, &args, &scan, &outcome)
+            .with_boot(facts)
+            .record()
+            .unwrap();
+        assert_eq!(r["boot_record"], RECORD_VERSION);
+        for key in [
+            "verinit",
+            "cmdline",
+            "root_hash",
+            "root_hash_from",
+            "booted",
+            "copies",
+            "rejected",
+            "dm_devices",
+            "warnings",
+            "phases_ms",
+        ] {
+            assert!(r.get(key).is_some(), "no {key}: {r:#}");
+        }
+        assert_eq!(r["cmdline"], text);
+        assert_eq!(r["dm_devices"][0]["dev"], "253:2");
+        assert_eq!(r["phases_ms"][0]["phase"], "modules");
+        assert_eq!(r["phases_ms"][0]["ms"], 1.5);
+        assert_eq!(r["warnings"][0], "a warning of the boot");
+        assert!(r["booted"].is_null());
+    }
+}
