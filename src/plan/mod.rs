@@ -10,8 +10,10 @@
 //! never picks silently.
 //!
 //! `search` finds the volumes the command line names, `verity_setup` makes each a
-//! candidate (its hash tree, parameters, signature), `build` turns the chosen one into
-//! steps (`step`, named by `names`), and `error` says why there is no plan.
+//! candidate (its hash tree and parameters; `signing` its root hash and signature),
+//! `build` turns the chosen one into steps (`step`, named by `names`), and `error` says
+//! why there is no plan. Damage passed over on the way (a GPT read from its backup, a
+//! signature partition no one needs) is in `Outcome::warnings`.
 
 mod build;
 mod error;
