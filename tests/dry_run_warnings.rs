@@ -7,14 +7,16 @@
 //!   needed: `dm_verity.require_signatures=1`, or no `roothash=` (the root hash would have
 //!   to come from the signature);
 //! - gpt-backup read through read-only loop devices: the warnings name the devices, as a
-//!   boot would.
+//!   boot would;
+//! - ab-pair with copy A's signature partition rotted the same way: a warning, and the two
+//!   copies are still the same verified image (B stays A's fallback).
 //!
 //! Each `needs_root_loop_*` test builds its fixture with `tests/fixtures/make-fixture`
 //! (root and loop devices); without them it fails, saying so.
 
 mod common;
 
-use common::{array_of, dry_run, fixture, str_of, LoopDevice};
+use common::{array_of, copy_images, dry_run, fixture, str_of, LoopDevice};
 
 /// The signature partition damaged-sig's make-fixture rotted, as the dry run names it.
 fn sig_partition(fix: &common::Fixture) -> String {
@@ -79,4 +81,63 @@ fn needs_root_loop_gpt_backup_warnings_name_the_loop_devices() {
             run.describe()
         );
     }
+}
+
+#[test]
+fn needs_root_loop_one_copy_with_a_rotted_signature_is_still_the_same_image() {
+    let fix = fixture("ab-pair");
+    // Where root_a's signature partition lies in disk0.img: its LV's one linear segment
+    // (lvm2's report) plus the partition's first sector in the DDI (sgdisk's report).
+    let lv_start: u64 = fix.expect["volume_groups"][0]["lvs"]
+        .as_array()
+        .expect("lvs")
+        .iter()
+        .find(|l| l["name"] == "root_a")
+        .and_then(|l| str_of(&l["table"][0]).rsplit(' ').next()?.parse().ok())
+        .expect("root_a's table: 0 N linear @disk0.img START");
+    let sig_first = fix.expect["root"]["ddi"]["partitions"]
+        .as_array()
+        .expect("the DDI's partitions")
+        .iter()
+        .find(|p| p["name"] == "root-x86-64-verity-sig")
+        .and_then(|p| p["first_sector"].as_u64())
+        .expect("the signature partition's first sector");
+    let dir = copy_images(&fix, "rotted-sig-a");
+    let disk = dir.join("disk0.img");
+    {
+        use std::os::unix::fs::FileExt;
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&disk)
+            .expect("open the copy");
+        f.write_all_at(&[0xff, 0xfe], (lv_start + sig_first) * 512 + 2)
+            .expect("damage the copy");
+    }
+    let run = dry_run(&fix.cmdline(), &[disk.display().to_string()], false);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let warnings: Vec<&str> = array_of(&run.json["warnings"]).iter().map(str_of).collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("vg0/root_a partition 3 at offset 2")
+                && w.contains("booting on without it")),
+        "{}",
+        run.describe()
+    );
+    let names: Vec<&str> = array_of(&run.json["candidates"])
+        .iter()
+        .map(|c| str_of(&c["name"]))
+        .collect();
+    assert_eq!(
+        names,
+        ["vg0/root_a partition 1", "vg0/root_b partition 1"],
+        "{}",
+        run.describe()
+    );
+    assert_eq!(
+        run.json["fallback"],
+        serde_json::json!(["vg0/root_b partition 1"]),
+        "root_b must stay the fallback\n{}",
+        run.describe()
+    );
 }
