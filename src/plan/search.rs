@@ -48,8 +48,8 @@ pub struct Search<'a> {
     /// Damage passed over that does not weaken the check (a disk image in an LV read
     /// from its backup GPT, a signature partition not needed): each said once.
     pub warnings: Vec<String>,
-    /// LVs that could not be read because a PV of theirs is missing, while every GPT was
-    /// searched: any of them may be a copy of the root, once its disk appears.
+    /// LVs searched that could not be read because a PV of theirs is missing: any of
+    /// them may be a copy of the root, once its disk appears.
     pub pending: Vec<String>,
 }
 
@@ -107,6 +107,20 @@ impl<'a> Search<'a> {
         result
     }
 
+    /// Notes LV `lv` of VG `vg` as pending when a PV of its is missing: it may be a copy
+    /// of the root once its disk appears.
+    fn note_missing_pv(&mut self, vg: usize, lv: usize) {
+        let group = &self.scan.vgs[vg];
+        let missing_pv = matches!(
+            self.scan.lv_layout(group, &group.vg.lvs[lv]),
+            Err(LvError::MissingPv { .. })
+        );
+        let name = format!("{}/{}", group.vg.name, group.vg.lvs[lv].name);
+        if missing_pv && !self.pending.contains(&name) {
+            self.pending.push(name);
+        }
+    }
+
     fn all_lvs(&self) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
         for (g, vg) in self.scan.vgs.iter().enumerate() {
@@ -127,15 +141,9 @@ impl<'a> Search<'a> {
                 Ok(Some(image)) => images.push(image),
                 Ok(None) => {}
                 Err(e) => {
-                    let vg = &self.scan.vgs[g];
-                    let name = format!("{}/{}", vg.vg.name, vg.vg.lvs[l].name);
-                    let missing_pv = matches!(
-                        self.scan.lv_layout(vg, &vg.vg.lvs[l]),
-                        Err(LvError::MissingPv { .. })
-                    );
-                    if missing_pv && !self.pending.contains(&name) {
-                        self.pending.push(name.clone());
-                    }
+                    self.note_missing_pv(g, l);
+                    let vg = &self.scan.vgs[g].vg;
+                    let name = format!("{}/{}", vg.name, vg.lvs[l].name);
                     let problem = format!("{name}: {e}");
                     if !self.problems.contains(&problem) {
                         self.problems.push(problem);
@@ -303,7 +311,10 @@ impl<'a> Search<'a> {
                 self.scan.vgs[g].vg.name, self.scan.vgs[g].vg.lvs[l].name
             );
             match self.lv_image(g, l) {
-                Err(e) => self.reject(&label, e),
+                Err(e) => {
+                    self.note_missing_pv(g, l);
+                    self.reject(&label, e)
+                }
                 Ok(Some(image)) => out.extend(self.image_root(image, why)),
                 Ok(None) if expect_ddi => self.reject(
                     &label,
