@@ -8,6 +8,8 @@
 //!   to come from the signature);
 //! - gpt-backup read through read-only loop devices: the warnings name the devices, as a
 //!   boot would;
+//! - sector4k's disk image (4096-byte sectors) with its primary GPT header damaged: the
+//!   offsets in the warning are in its own sectors;
 //! - ab-pair with copy A's signature partition rotted the same way: a warning, and the two
 //!   copies are still the same verified image (B stays A's fallback).
 //!
@@ -83,18 +85,67 @@ fn needs_root_loop_gpt_backup_warnings_name_the_loop_devices() {
     }
 }
 
-#[test]
-fn needs_root_loop_one_copy_with_a_rotted_signature_is_still_the_same_image() {
-    let fix = fixture("ab-pair");
-    // Where root_a's signature partition lies in disk0.img: its LV's one linear segment
-    // (lvm2's report) plus the partition's first sector in the DDI (sgdisk's report).
-    let lv_start: u64 = fix.expect["volume_groups"][0]["lvs"]
+/// Where LV `lv` of the fixture's one VG starts in disk0.img, in 512-byte sectors: its one
+/// linear segment, as lvm2 reported it (`0 N linear @disk0.img START`).
+fn lv_start(fix: &common::Fixture, lv: &str) -> u64 {
+    fix.expect["volume_groups"][0]["lvs"]
         .as_array()
         .expect("lvs")
         .iter()
-        .find(|l| l["name"] == "root_a")
+        .find(|l| l["name"] == lv)
         .and_then(|l| str_of(&l["table"][0]).rsplit(' ').next()?.parse().ok())
-        .expect("root_a's table: 0 N linear @disk0.img START");
+        .unwrap_or_else(|| panic!("{lv}'s table: 0 N linear @disk0.img START"))
+}
+
+/// A copy of the fixture's disk0.img with `bytes` written at `offset`.
+fn damaged_copy(fix: &common::Fixture, label: &str, offset: u64, bytes: &[u8]) -> String {
+    use std::os::unix::fs::FileExt;
+    let disk = copy_images(fix, label).join("disk0.img");
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&disk)
+        .expect("open the copy");
+    f.write_all_at(bytes, offset).expect("damage the copy");
+    disk.display().to_string()
+}
+
+#[test]
+fn needs_root_loop_gpt_backup_in_4k_sectors() {
+    let fix = fixture("sector4k");
+    let ss = fix.expect["root"]["ddi"]["sector_size"]
+        .as_u64()
+        .expect("sector_size");
+    assert_eq!(ss, 4096);
+    let start = lv_start(&fix, "root") * 512;
+    // A byte of the DDI's primary header (LBA 1) inside its disk GUID: the CRC fails.
+    let at = start + ss + 56;
+    let image = std::fs::read(fix.dir.join("disk0.img")).expect("disk0.img");
+    let disk = damaged_copy(&fix, "primary-gpt", at, &[image[at as usize] ^ 1]);
+    let run = dry_run(&fix.cmdline(), &[disk], false);
+    assert_eq!(run.code, Some(0), "{}", run.describe());
+    let lv_bytes = fix.expect["volume_groups"][0]["lvs"]
+        .as_array()
+        .and_then(|l| l.iter().find(|l| l["name"] == "root"))
+        .and_then(|l| l["size"].as_u64())
+        .expect("root's size")
+        * 512;
+    let want = format!("bad GPT on vg0/root at offset {ss}: header CRC32");
+    let backup = format!("backup GPT at offset {}", lv_bytes - ss);
+    assert!(
+        array_of(&run.json["warnings"])
+            .iter()
+            .map(str_of)
+            .any(|w| w.contains(&want) && w.contains(&backup)),
+        "no warning says {want:?} and {backup:?}\n{}",
+        run.describe()
+    );
+}
+
+#[test]
+fn needs_root_loop_one_copy_with_a_rotted_signature_is_still_the_same_image() {
+    let fix = fixture("ab-pair");
+    // Where root_a's signature partition lies in disk0.img: its LV's start plus the
+    // partition's first sector in the DDI (sgdisk's report).
     let sig_first = fix.expect["root"]["ddi"]["partitions"]
         .as_array()
         .expect("the DDI's partitions")
@@ -102,18 +153,9 @@ fn needs_root_loop_one_copy_with_a_rotted_signature_is_still_the_same_image() {
         .find(|p| p["name"] == "root-x86-64-verity-sig")
         .and_then(|p| p["first_sector"].as_u64())
         .expect("the signature partition's first sector");
-    let dir = copy_images(&fix, "rotted-sig-a");
-    let disk = dir.join("disk0.img");
-    {
-        use std::os::unix::fs::FileExt;
-        let f = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&disk)
-            .expect("open the copy");
-        f.write_all_at(&[0xff, 0xfe], (lv_start + sig_first) * 512 + 2)
-            .expect("damage the copy");
-    }
-    let run = dry_run(&fix.cmdline(), &[disk.display().to_string()], false);
+    let at = (lv_start(&fix, "root_a") + sig_first) * 512 + 2;
+    let disk = damaged_copy(&fix, "rotted-sig-a", at, &[0xff, 0xfe]);
+    let run = dry_run(&fix.cmdline(), &[disk], false);
     assert_eq!(run.code, Some(0), "{}", run.describe());
     let warnings: Vec<&str> = array_of(&run.json["warnings"]).iter().map(str_of).collect();
     assert!(
