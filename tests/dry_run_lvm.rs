@@ -26,9 +26,51 @@ fn run_scenario(scenario: &str) {
     let devices = fix.placeholders_for_paths();
     let run = dry_run(&fix.cmdline(), &paths, false);
     check_dry_run(&fix, &run, &devices);
+    check_warnings(&fix, &run, &paths);
     if fix.expect["expect_ok"] == true {
         let verified = dry_run(&fix.cmdline(), &paths, true);
         check_dry_run(&fix, &verified, &devices);
+    }
+}
+
+/// Each of expect.json's `expect_warnings_contain` (`@image` standing for its path) must
+/// occur in one of the JSON `warnings` and in the text report's `warnings:`.
+fn check_warnings(fix: &Fixture, run: &DryRun, paths: &[String]) {
+    let resolve = |word: &str| {
+        fix.images().iter().fold(word.to_string(), |w, image| {
+            w.replace(
+                &format!("@{image}"),
+                &fix.dir.join(image).display().to_string(),
+            )
+        })
+    };
+    let wanted: Vec<String> = fix.expect["expect_warnings_contain"]
+        .as_array()
+        .map(|a| a.iter().map(|w| resolve(str_of(w))).collect())
+        .unwrap_or_default();
+    if wanted.is_empty() {
+        return;
+    }
+    let warnings: Vec<&str> = array_of(&run.json["warnings"]).iter().map(str_of).collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_verinit"))
+        .args(["--dry-run", "--cmdline", &fix.cmdline()])
+        .args(paths)
+        .output()
+        .expect("run verinit --dry-run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let text_warnings = text.split_once("warnings:\n").map_or("", |(_, w)| w);
+    for w in &wanted {
+        assert!(
+            warnings.iter().any(|x| x.contains(w.as_str())),
+            "scenario {}: no JSON warning says {w:?}\n{}",
+            fix.scenario,
+            run.describe()
+        );
+        assert!(
+            text_warnings.contains(w.as_str()),
+            "scenario {}: the text report's warnings do not say {w:?}\n{text}",
+            fix.scenario
+        );
     }
 }
 
@@ -377,6 +419,9 @@ scenario_tests! {
     needs_root_loop_plain_gpt => "plain-gpt",
     needs_root_loop_sector4k => "sector4k",
     needs_root_loop_signed => "signed",
+    needs_root_loop_damaged_sig => "damaged-sig",
+    needs_root_loop_gpt_backup => "gpt-backup",
+    needs_root_loop_two_mdas => "two-mdas",
     needs_root_loop_fec_footer => "fec-footer",
     needs_root_loop_fec_footer_r24 => "fec-footer-r24",
     needs_root_loop_fec_lv => "fec-lv",

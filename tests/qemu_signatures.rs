@@ -114,6 +114,34 @@ fn needs_qemu_root_loop_refuses_tampered_signature() {
     assert_signature_passed(&booted);
 }
 
+/// Two copies of one image whose signatures the kernel refuses (tampered, then by an
+/// untrusted key): a signature rejected by the kernel is not a copy's damage another copy
+/// can get past, so verinit does not try the second copy.
+#[test]
+fn needs_qemu_root_loop_rejected_signature_does_not_fall_back() {
+    embedded();
+    let fix = qemu_fixture("signed");
+    let booted = Boot::new(
+        "signed-no-fallback",
+        &fix.image_paths(),
+        "rd.lvm.lv=vg0/untrusted rd.lvm.lv=vg0/tampered",
+    )
+    .run();
+    booted.assert_refused(
+        "poweroff",
+        &[
+            "EKEYREJECTED",
+            "copy vg0/tampered partition 1 failed in a way every copy would",
+            "if vg0/tampered partition 1 fails: vg0/untrusted partition 1",
+        ],
+    );
+    assert!(
+        !booted.verinit_text().contains("trying copy 2"),
+        "verinit must not try another copy after the kernel rejected a signature\n{}",
+        booted.describe()
+    );
+}
+
 /// A valid signature of another image's root hash: verinit refuses before any verity
 /// table, because the hash tree beside it does not hash to that root hash.
 #[test]

@@ -30,8 +30,34 @@ pub struct GptDisk {
     pub disk_guid: Guid,
     /// Used entries only, in table order.
     pub partitions: Vec<GptPartition>,
-    /// The primary header or its entries were bad and the backup was used.
-    pub used_backup: bool,
+    /// The primary header or its entries were bad and the backup was used: why, and
+    /// where each copy is.
+    pub used_backup: Option<BackupUsed>,
+}
+
+/// Why a GPT was read from its backup: a warning, since the disk still reads, but the
+/// next bad sector there leaves no copy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackupUsed {
+    /// What is wrong with the primary (its offset: the header, or the entry at fault).
+    pub primary: GptError,
+    /// Byte offsets of the primary header (LBA 1) and of the backup used (the last LBA).
+    pub primary_offset: u64,
+    pub backup_offset: u64,
+}
+
+impl BackupUsed {
+    /// The warning for a person; `repair` is what to run sgdisk on (`/dev/vda`,
+    /// `/dev/vg0/root`).
+    pub fn warning(&self, repair: &str) -> String {
+        format!(
+            "{}; the primary GPT header at offset {} cannot be used, so the backup GPT at \
+             offset {} (which is good) was used. verinit never writes to a disk: `sgdisk -v \
+             {repair}` shows the damage and `sgdisk -e {repair}` rewrites the primary from the \
+             backup (or write the image again)",
+            self.primary, self.primary_offset, self.backup_offset
+        )
+    }
 }
 
 /// One used partition entry.
@@ -217,7 +243,7 @@ fn read_table(src: &dyn ReadAt, ss: u32, lba: u64) -> Result<Option<GptDisk>, Gp
         sector_size: ss,
         disk_guid: h.disk_guid,
         partitions,
-        used_backup: false,
+        used_backup: None,
     }))
 }
 
@@ -302,11 +328,16 @@ pub fn read_gpt(src: &dyn ReadAt, sector_size: Option<u32>) -> Result<Option<Gpt
             })
         }
     };
-    let backup = |ss: u32| {
+    // The backup at the last LBA, used because of `primary`.
+    let backup = |ss: u32, primary: GptError| {
         let last = (src.len() / u64::from(ss)).saturating_sub(1);
         read_table(src, ss, last).map(|d| {
             d.map(|d| GptDisk {
-                used_backup: true,
+                used_backup: Some(BackupUsed {
+                    primary,
+                    primary_offset: u64::from(ss),
+                    backup_offset: last.saturating_mul(u64::from(ss)),
+                }),
                 ..d
             })
         })
@@ -316,7 +347,7 @@ pub fn read_gpt(src: &dyn ReadAt, sector_size: Option<u32>) -> Result<Option<Gpt
             Ok(Some(disk)) => return Ok(Some(disk)),
             Ok(None) => {}
             Err(mut primary) => {
-                return match backup(ss) {
+                return match backup(ss, primary.clone()) {
                     Ok(Some(disk)) => Ok(Some(disk)),
                     Ok(None) => {
                         primary.cause += "; there is no backup header at the last LBA either";
@@ -333,9 +364,21 @@ pub fn read_gpt(src: &dyn ReadAt, sector_size: Option<u32>) -> Result<Option<Gpt
             }
         }
     }
-    // No primary signature: a wiped primary header may still have a good backup.
+    // No primary signature: a wiped primary header may still have a good backup. A last
+    // sector that cannot be read is no sign of a GPT: the device is then read without one
+    // (a whole-disk PV whose second metadata area fails to read stays a PV).
     for &ss in sizes {
-        if let Some(disk) = backup(ss)? {
+        let last = (src.len() / u64::from(ss)).saturating_sub(1);
+        if read_vec(src, last.saturating_mul(u64::from(ss)), u64::from(ss)).is_err() {
+            continue;
+        }
+        let wiped = GptError {
+            device: src.name().to_string(),
+            offset: u64::from(ss),
+            cause: "no \"EFI PART\" signature at LBA 1: the primary header is missing or wiped"
+                .into(),
+        };
+        if let Some(disk) = backup(ss, wiped)? {
             return Ok(Some(disk));
         }
     }

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::disk::dps;
-use crate::disk::source::{FileSource, MemSource};
+use crate::disk::source::{FailingSource, FileSource, MemSource};
 use crate::verity::fixture::{field, run, TempDir};
 
 const ROOT: &str = "4f68bce3-e8cd-4db1-96e7-fbcaf984b709";
@@ -98,7 +98,7 @@ fn reads_sgdisk_512_byte_sector_images() {
     let dir = TempDir::new("gpt512");
     let img = image_512(&dir);
     let disk = read_gpt(&mem(&img), None).unwrap().unwrap();
-    assert_eq!((disk.sector_size, disk.used_backup), (512, false));
+    assert_eq!((disk.sector_size, &disk.used_backup), (512, &None));
     assert_matches_sgdisk(&disk, &dir.file("disk.img"));
     assert_eq!(read_gpt(&mem(&img), Some(512)).unwrap(), Some(disk));
     // Near misses: the wrong sector size, an unsupported one, no GPT, too small.
@@ -146,27 +146,123 @@ fn a_bad_primary_falls_back_to_the_backup() {
     let dir = TempDir::new("gptbak");
     let img = image_512(&dir);
     let good = read_gpt(&mem(&img), None).unwrap().unwrap();
-    let expect = GptDisk {
-        used_backup: true,
-        ..good
-    };
+    let backup_offset = img.len() as u64 - 512;
     type Damage = fn(&mut Vec<u8>);
-    let damages: &[(&str, Damage)] = &[
-        ("header byte", |i| i[512 + 40] ^= 1),
-        ("wiped header", |i| i[512..1024].fill(0)),
-        ("entry byte (array CRC)", |i| i[1024 + 60] ^= 1),
-        ("entry size 64", |i| patch_header(i, 512, |h| h[84] = 64)),
-        ("my_lba", |i| patch_header(i, 512, |h| h[24] = 2)),
+    // (what, damage, offset of the fault in the primary, words of its cause); an I/O
+    // error on the primary's sectors is `a_primary_that_fails_to_read_...` below.
+    let damages: &[(&str, Damage, u64, &str)] = &[
+        ("header byte", |i| i[512 + 40] ^= 1, 512, "header CRC32"),
+        (
+            "wiped header",
+            |i| i[512..1024].fill(0),
+            512,
+            "missing or wiped",
+        ),
+        (
+            "entry byte (array CRC)",
+            |i| i[1024 + 60] ^= 1,
+            1024,
+            "entry array CRC32",
+        ),
+        (
+            "entry size 64",
+            |i| patch_header(i, 512, |h| h[84] = 64),
+            512,
+            "entry size 64",
+        ),
+        (
+            "my_lba",
+            |i| patch_header(i, 512, |h| h[24] = 2),
+            512,
+            "at LBA 2",
+        ),
     ];
-    for (what, damage) in damages {
+    for (what, damage, offset, cause) in damages {
         let mut bad = img.clone();
         damage(&mut bad);
+        let got = read_gpt(&mem(&bad), None).unwrap().unwrap();
+        let used = got.used_backup.clone().expect(what);
         assert_eq!(
-            read_gpt(&mem(&bad), None).unwrap().as_ref(),
-            Some(&expect),
+            GptDisk {
+                used_backup: None,
+                ..got
+            },
+            good,
             "{what}"
         );
+        assert_eq!(
+            (used.primary_offset, used.backup_offset, used.primary.offset),
+            (512, backup_offset, *offset),
+            "{what}"
+        );
+        assert!(used.primary.cause.contains(cause), "{what}: {used:?}");
+        let warning = used.warning("/dev/vda");
+        for want in [
+            "disk.img",
+            "offset 512",
+            &format!("offset {backup_offset}"),
+            "sgdisk -e /dev/vda",
+            "never writes",
+        ] {
+            assert!(warning.contains(want), "{what}: {warning}");
+        }
     }
+    // The near miss: the backup is read only when the primary fails, so damage to it
+    // alone is not seen.
+    let mut bad = img.clone();
+    bad[backup_offset as usize + 40] ^= 1;
+    assert_eq!(read_gpt(&mem(&bad), None).unwrap(), Some(good));
+}
+
+#[test]
+#[allow(clippy::single_range_in_vec_init)] // lists of bad byte ranges
+fn a_primary_that_fails_to_read_falls_back_to_the_backup() {
+    let dir = TempDir::new("gpteio");
+    let img = image_512(&dir);
+    let good = read_gpt(&mem(&img), None).unwrap().unwrap();
+    let end = img.len() as u64;
+    // (bad bytes, offset of the failure, whether the backup saves it)
+    let cases: &[(std::ops::Range<u64>, u64, bool)] = &[
+        (512..1024, 512, true),
+        (1024..1536, 1024, true),
+        (0..512, 0, false), // the protective MBR is not read: no effect
+        (end - 512..end, 0, false),
+    ];
+    for (bad, offset, saved) in cases {
+        let src = FailingSource {
+            inner: mem(&img),
+            bad: vec![bad.clone()],
+        };
+        let got = read_gpt(&src, None).unwrap().unwrap();
+        match (&got.used_backup, saved) {
+            (Some(used), true) => {
+                assert_eq!(used.primary.offset, *offset, "{bad:?}");
+                assert!(used.primary.cause.contains("os error 5"), "{used:?}");
+            }
+            (None, false) => {}
+            other => panic!("{bad:?}: {other:?}"),
+        }
+        assert_eq!(got.partitions, good.partitions, "{bad:?}");
+    }
+    // No GPT, and the last sector fails (a whole-disk PV whose second metadata area is on
+    // a failing region): no GPT, not an error that would hide the device.
+    let blank = vec![0u8; 1 << 20];
+    let src = FailingSource {
+        inner: mem(&blank),
+        bad: vec![(1 << 20) - 512..1 << 20],
+    };
+    assert_eq!(read_gpt(&src, None).unwrap(), None);
+    // Both copies unreadable: an error naming the primary and the backup.
+    let src = FailingSource {
+        inner: mem(&img),
+        bad: vec![512..1024, end - 512..end],
+    };
+    let e = read_gpt(&src, None).unwrap_err();
+    assert_eq!(e.offset, 512);
+    assert!(
+        e.cause.contains("backup") && e.cause.contains("os error 5"),
+        "{e}"
+    );
 }
 
 #[test]

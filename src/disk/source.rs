@@ -203,6 +203,31 @@ impl ReadAt for MemSource {
     }
 }
 
+/// A source whose reads fail with EIO wherever they touch one of `bad` (byte ranges), as
+/// a failing flash region does: for testing that one bad region costs only what is on it.
+#[cfg(test)]
+pub struct FailingSource {
+    pub inner: MemSource,
+    pub bad: Vec<std::ops::Range<u64>>,
+}
+
+#[cfg(test)]
+impl ReadAt for FailingSource {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let end = offset.saturating_add(buf.len() as u64);
+        if self.bad.iter().any(|r| r.start < end && offset < r.end) {
+            return Err(io::Error::from_raw_os_error(5));
+        }
+        self.inner.read_exact_at(offset, buf)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,5 +254,22 @@ mod tests {
         assert!(read_vec(&slice, 19, 2).is_err());
         assert!(Slice::new("big".into(), inner.clone(), 90, 11).is_none());
         assert!(Slice::new("wrap".into(), inner, u64::MAX, 2).is_none());
+    }
+
+    #[test]
+    #[allow(clippy::single_range_in_vec_init)] // a list of bad byte ranges
+    fn failing_sources_fail_only_where_bad() {
+        let src = FailingSource {
+            inner: MemSource::new("flash", vec![7; 100]),
+            bad: vec![10..20],
+        };
+        // (offset, len, fails): the edges of the bad range and the near misses beside it.
+        for (offset, len, fails) in [(0, 10, false), (0, 11, true), (19, 1, true), (20, 5, false)] {
+            let got = read_vec(&src, offset, len);
+            assert_eq!(got.is_err(), fails, "{offset}+{len}");
+            if let Err(e) = got {
+                assert!(e.cause.contains("os error 5"), "{e}");
+            }
+        }
     }
 }

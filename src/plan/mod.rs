@@ -10,8 +10,10 @@
 //! never picks silently.
 //!
 //! `search` finds the volumes the command line names, `verity_setup` makes each a
-//! candidate (its hash tree, parameters, signature), `build` turns the chosen one into
-//! steps (`step`, named by `names`), and `error` says why there is no plan.
+//! candidate (its hash tree and parameters; `signing` its root hash and signature),
+//! `build` turns the chosen one into steps (`step`, named by `names`), and `error` says
+//! why there is no plan. Damage passed over on the way (a GPT read from its backup, a
+//! signature partition no one needs) is in `Outcome::warnings`.
 
 mod build;
 mod error;
@@ -19,6 +21,7 @@ pub mod fec_setup;
 pub mod image;
 pub mod names;
 pub mod search;
+mod signing;
 pub mod step;
 pub mod verity_setup;
 pub mod volume;
@@ -86,6 +89,9 @@ pub struct Outcome {
     pub rejected: Vec<Rejected>,
     /// Volumes that could not be read while searching.
     pub problems: Vec<String>,
+    /// Damage the planner passed over because it does not weaken the check (a GPT in an
+    /// LV read from its backup, a damaged signature partition no one needs).
+    pub warnings: Vec<String>,
     /// Volumes that may still turn out to be copies of the root once their missing PVs
     /// appear: the boot waits for them as it would for the root itself, then boots what
     /// it has.
@@ -124,6 +130,7 @@ pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
         fallbacks: Vec::new(),
         rejected: Vec::new(),
         problems: Vec::new(),
+        warnings: Vec::new(),
         pending: Vec::new(),
         plan: Err(PlanError::Unplannable(String::new())),
     };
@@ -145,6 +152,7 @@ pub fn plan(args: &BootArgs, scan: &Scan, opts: &PlanOptions) -> Outcome {
     }
     outcome.rejected = std::mem::take(&mut search.rejected);
     outcome.problems = std::mem::take(&mut search.problems);
+    outcome.warnings = std::mem::take(&mut search.warnings);
     outcome.pending = std::mem::take(&mut search.pending);
     outcome
         .candidates

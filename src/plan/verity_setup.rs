@@ -15,8 +15,8 @@ use crate::cmdline::VerityOptions;
 use crate::disk::fs_probe::{self, Filesystem};
 use crate::id::RootHash;
 use crate::plan::fec_setup::{fec_setup, FecSetup};
-use crate::plan::image::ImageSignature;
 use crate::plan::search::{Match, Search};
+use crate::plan::signing::{root_hash_and_signature, Signing};
 use crate::plan::volume::{self, Volume};
 use crate::verity::params::{hash_start_block, HashAlgorithm, VerityParams};
 use crate::verity::sig::RootSignature;
@@ -78,84 +78,6 @@ impl Candidate {
             crate::id::encode_hex(&p.salt),
         )
     }
-}
-
-/// A candidate's root hash and signature, and whether the kernel is to check it.
-struct Signing {
-    root_hash: RootHash,
-    from: RootHashFrom,
-    signature: Option<(String, RootSignature)>,
-    to_kernel: bool,
-}
-
-/// The signature to use for a match and the root hash, checked against each other and
-/// against `dm_verity.require_signatures=`. `cmdline_sig` is `root-hash-signature=`.
-fn root_hash_and_signature(
-    search: &Search<'_>,
-    m: &Match,
-    cmdline_sig: Option<&RootSignature>,
-) -> Result<Signing, String> {
-    let args = search.args;
-    let given = args.root_hash.as_ref().map(|h| {
-        let written = args.source("root_hash").unwrap_or("roothash=").to_string();
-        (h.clone(), written)
-    });
-    let on_disk = match m
-        .image
-        .as_ref()
-        .map(|i| i.signature(search.scan, search.arch))
-    {
-        Some(ImageSignature::Signed { partition, sig }) => Some((partition.clone(), sig.clone())),
-        Some(ImageSignature::Bad(why)) => return Err(why.clone()),
-        Some(ImageSignature::Unsigned) | None => None,
-    };
-    let signature = match cmdline_sig {
-        Some(sig) => Some(("root-hash-signature=".to_string(), sig.clone())),
-        None => on_disk,
-    };
-    let where_sig = || match &m.image {
-        Some(image) => format!("{} has no root-verity-sig partition", image.label),
-        None => format!(
-            "{} is not a disk image, so it has no signature partition",
-            m.data.label
-        ),
-    };
-    let (root_hash, from) = match (given, &signature) {
-        (Some((h, written)), Some((part, sig))) if sig.root_hash != h => {
-            return Err(format!(
-                "the signature partition {part} is for root hash {}, not {h} from {written}: \
-                 the image and the boot entry are from different builds",
-                sig.root_hash
-            ))
-        }
-        (Some((h, written)), _) => (h, RootHashFrom::CommandLine(written)),
-        (None, Some((part, sig))) => (sig.root_hash.clone(), RootHashFrom::Signature(part.clone())),
-        (None, None) => {
-            return Err(format!(
-                "no root hash: roothash= is not on the command line and {}; give \
-                 roothash=<hex> or boot a signed image",
-                where_sig()
-            ))
-        }
-    };
-    if args.require_signatures && signature.is_none() {
-        return Err(format!(
-            "dm_verity.require_signatures=1 asks for a signed root hash, and {}: sign the \
-             image (a root-verity-sig partition), or give root-hash-signature=base64:<PKCS#7> \
-             in systemd.verity_root_options=",
-            where_sig()
-        ));
-    }
-    let to_kernel = signature.is_some()
-        && (matches!(from, RootHashFrom::Signature(_))
-            || args.require_signatures
-            || cmdline_sig.is_some());
-    Ok(Signing {
-        root_hash,
-        from,
-        signature,
-        to_kernel,
-    })
 }
 
 /// Builds the candidate for one match, or says why it is not one.

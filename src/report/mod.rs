@@ -43,8 +43,8 @@ pub struct Report<'a> {
     pub sources: &'a [(String, String)],
     pub devices: Vec<DeviceReport<'a>>,
     pub volume_groups: Vec<VolumeGroupReport<'a>>,
-    /// What a person should know that did not stop the plan: the scan's warnings, then
-    /// the volumes the planner could not read.
+    /// What a person should know that did not stop the plan: the scan's warnings, the
+    /// volumes the planner could not read, then the damage the planner passed over.
     pub warnings: Vec<&'a str>,
     /// The command line's root hash, or the booted candidate's.
     pub root_hash: Option<&'a RootHash>,
@@ -139,6 +139,7 @@ impl<'a> Report<'a> {
                 .warnings
                 .iter()
                 .chain(&outcome.problems)
+                .chain(&outcome.warnings)
                 .chain(outcome.candidates.iter().filter_map(|c| match &c.fec {
                     crate::plan::fec_setup::FecSetup::Ignored(w) => Some(w),
                     _ => None,

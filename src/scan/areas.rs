@@ -2,7 +2,8 @@
 //! A whole device is read through its own GPT, and each partition is an area: through
 //! the partition device when the kernel exposes one at the same start, else the whole
 //! device plus the partition's offset. A whole device without a GPT is one area, and so
-//! is a partition the kernel exposes that no GPT described (an MBR disk, say).
+//! is a partition the kernel exposes that no GPT described (an MBR disk, say). A GPT read
+//! from its backup, because the primary is damaged, is a warning.
 
 use crate::disk::devices::{BlockDevice, DeviceKind};
 use crate::disk::gpt_table::{self, GptPartition};
@@ -37,6 +38,9 @@ impl Scan {
             let sector_size = Some(dev.sector_size);
             match gpt_table::read_gpt(src.as_ref(), sector_size) {
                 Ok(Some(gpt)) => {
+                    if let Some(used) = &gpt.used_backup {
+                        self.warnings.push(used.warning(&dev.display_name()));
+                    }
                     let disk = self.disks.len();
                     for part in &gpt.partitions {
                         let area = self.partition_area(id, disk, part, &mut covered);

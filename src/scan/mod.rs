@@ -12,6 +12,8 @@
 //! `volume_groups` the PVs and volume groups on them and the layout of each LV.
 
 mod areas;
+#[cfg(test)]
+mod redundancy_tests;
 mod volume_groups;
 
 pub use volume_groups::{FoundPv, LvError, Vg};

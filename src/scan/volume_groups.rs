@@ -1,6 +1,8 @@
 //! LVM on the areas of a scan: each area's PV label and metadata areas, read and
 //! checked; one VG's text found on several PVs is parsed once, and the copy with the
-//! highest seqno wins (a PV with an older one is a warning). Then where a logical
+//! highest seqno wins (a PV with an older one is a warning). A metadata area that cannot
+//! be read (an I/O error, a bad checksum) is a warning naming the copy used instead:
+//! each area is read on its own, so one failing region costs only the copy on it. Then where a logical
 //! volume's sectors lie on the devices found (`Scan::lv_layout`).
 
 use std::collections::HashMap;
@@ -94,6 +96,28 @@ impl fmt::Display for LvError {
 
 impl std::error::Error for LvError {}
 
+/// The warning for a metadata area of a PV that could not be read; `used`: the VG and
+/// the offset of the area on the same PV whose copy was used instead, if one was.
+fn mda_warning(e: &mda::MdaError, used: Option<(&str, u64)>) -> String {
+    let dev = &e.device;
+    let failing = match e.problem {
+        mda::MdaProblem::Read(_) => " (the device failed to read there: it may be failing)",
+        _ => "",
+    };
+    match used {
+        Some((vg, offset)) => format!(
+            "{e}{failing}; using the copy of VG {vg} in the metadata area at offset {offset} \
+             of {dev} instead. verinit never writes to a disk: `vgck --updatemetadata {vg}` \
+             writes the metadata again"
+        ),
+        None => format!(
+            "{e}{failing}; no other metadata area of this PV could be read, so its VG must \
+             come from another PV. verinit never writes to a disk: `pvck --dump headers \
+             {dev}` shows the damage"
+        ),
+    }
+}
+
 impl Scan {
     pub(super) fn find_pvs(&mut self) {
         // One VG text usually sits on every PV of the VG: parse each distinct text once.
@@ -110,14 +134,16 @@ impl Scan {
                     continue;
                 }
             };
-            let mut best: Option<usize> = None;
+            // The copy used (index into vg_copies) and its area's offset; the areas that
+            // could not be read.
+            let mut best: Option<(usize, u64)> = None;
+            let mut failed = Vec::new();
             for area in &label.metadata_areas {
                 let text = match mda::read_metadata_area(reader.as_ref(), area) {
                     Ok(Some(text)) => text,
                     Ok(None) => continue,
                     Err(e) => {
-                        self.warnings
-                            .push(format!("{e}; using the other metadata copies"));
+                        failed.push(e);
                         continue;
                     }
                 };
@@ -145,16 +171,20 @@ impl Scan {
                 };
                 if let Some(c) = copy {
                     let newer =
-                        best.is_none_or(|b| self.vg_copies[c].seqno > self.vg_copies[b].seqno);
+                        best.is_none_or(|(b, _)| self.vg_copies[c].seqno > self.vg_copies[b].seqno);
                     if newer {
-                        best = Some(c);
+                        best = Some((c, area.offset.0));
                     }
                 }
+            }
+            let used = best.map(|(c, offset)| (self.vg_copies[c].name.as_str(), offset));
+            for e in &failed {
+                self.warnings.push(mda_warning(e, used));
             }
             self.pvs.push(FoundPv {
                 area: a,
                 label,
-                copy: best,
+                copy: best.map(|(c, _)| c),
             });
         }
     }

@@ -1,4 +1,4 @@
-//! Test fixtures made by the real tools (veritysetup, sgdisk, mksquashfs, mkfs.erofs,
+//! Test fixtures made by the real tools (veritysetup, sgdisk, mksquashfs, mkfs.erofs, lvm,
 //! mkfs.ext4, losetup) in a temporary directory, shared by the GPT, filesystem and verity
 //! tests. A missing tool fails the test and names the package to install; nothing is
 //! skipped silently.
@@ -17,6 +17,7 @@ fn package_of(program: &str) -> &'static str {
         "mkfs.erofs" | "dump.erofs" => "erofs-utils",
         "mkfs.ext4" | "dumpe2fs" => "e2fsprogs",
         "losetup" => "mount",
+        "lvm" => "lvm2",
         "blockdev" => "util-linux",
         _ => "the package that provides it",
     }

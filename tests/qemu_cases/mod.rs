@@ -165,14 +165,15 @@ pub fn boots_by_vg_lv_name_with_init_and_args(kernel: &Kernel) {
     }
 }
 
-/// The only disk appears 6 s after QEMU starts (QMP device_add), after verinit has begun
-/// to wait for it (rootdelay=30).
+/// The only disk appears 3 s after verinit's first line (QMP device_add), while verinit
+/// waits for it (rootdelay=30).
 pub fn boots_disk_that_appears_late(kernel: &Kernel) {
     let fix = qemu_fixture("one-pv");
     let booted = kernel.run(
         kernel
             .boot_of_fixture("late-disk", &fix, "rootdelay=30")
-            .hot_add("disk0.img", 6.0),
+            .hot_add("disk0.img", 3.0)
+            .hot_add_after("verinit: verinit"),
     );
     booted.assert_passed();
     let started = booted.position("verinit: ");

@@ -11,12 +11,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::cmdline::{BootArgs, DeviceSpec, VgLv};
+use crate::cmdline::{BootArgs, DeviceSpec};
 use crate::disk::dps::{self, Arch, DpsRole};
 use crate::id::RootHash;
 use crate::plan::image::{self, Image, ImageSignature, LvImage};
 use crate::plan::volume::{self, Origin, Volume};
 use crate::scan::{LvError, Scan};
+
+mod resolve;
 
 /// A volume that matched the command line, and the image it sits in, if any.
 #[derive(Clone)]
@@ -45,8 +47,11 @@ pub struct Search<'a> {
     /// Volumes that could not be read while searching (a damaged GPT in an LV, say):
     /// not candidates, but possibly why nothing matched.
     pub problems: Vec<String>,
-    /// LVs that could not be read because a PV of theirs is missing, while every GPT was
-    /// searched: any of them may be a copy of the root, once its disk appears.
+    /// Damage passed over that does not weaken the check (a disk image in an LV read
+    /// from its backup GPT, a signature partition not needed): each said once.
+    pub warnings: Vec<String>,
+    /// LVs searched that could not be read because a PV of theirs is missing: any of
+    /// them may be a copy of the root, once its disk appears.
     pub pending: Vec<String>,
 }
 
@@ -60,7 +65,15 @@ impl<'a> Search<'a> {
             disk_images: None,
             rejected: Vec::new(),
             problems: Vec::new(),
+            warnings: Vec::new(),
             pending: Vec::new(),
+        }
+    }
+
+    /// Adds a warning unless it was said already.
+    pub fn warn(&mut self, warning: String) {
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
         }
     }
 
@@ -87,8 +100,27 @@ impl<'a> Search<'a> {
             return cached.clone();
         }
         let result = image::lv_image(self.scan, vg, lv);
+        if let Ok(Some(image)) = &result {
+            if let Some(used) = &image.gpt.used_backup {
+                self.warn(used.warning(&format!("/dev/{}", image.label)));
+            }
+        }
         self.lv_images.insert((vg, lv), result.clone());
         result
+    }
+
+    /// Notes LV `lv` of VG `vg` as pending when a PV of its is missing: it may be a copy
+    /// of the root once its disk appears.
+    fn note_missing_pv(&mut self, vg: usize, lv: usize) {
+        let group = &self.scan.vgs[vg];
+        let missing_pv = matches!(
+            self.scan.lv_layout(group, &group.vg.lvs[lv]),
+            Err(LvError::MissingPv { .. })
+        );
+        let name = format!("{}/{}", group.vg.name, group.vg.lvs[lv].name);
+        if missing_pv && !self.pending.contains(&name) {
+            self.pending.push(name);
+        }
     }
 
     fn all_lvs(&self) -> Vec<(usize, usize)> {
@@ -111,15 +143,9 @@ impl<'a> Search<'a> {
                 Ok(Some(image)) => images.push(image),
                 Ok(None) => {}
                 Err(e) => {
-                    let vg = &self.scan.vgs[g];
-                    let name = format!("{}/{}", vg.vg.name, vg.vg.lvs[l].name);
-                    let missing_pv = matches!(
-                        self.scan.lv_layout(vg, &vg.vg.lvs[l]),
-                        Err(LvError::MissingPv { .. })
-                    );
-                    if missing_pv && !self.pending.contains(&name) {
-                        self.pending.push(name.clone());
-                    }
+                    self.note_missing_pv(g, l);
+                    let vg = &self.scan.vgs[g].vg;
+                    let name = format!("{}/{}", vg.name, vg.lvs[l].name);
                     let problem = format!("{name}: {e}");
                     if !self.problems.contains(&problem) {
                         self.problems.push(problem);
@@ -167,168 +193,6 @@ impl<'a> Search<'a> {
             },
             &format!("partition UUID {uuid} is the first half of the root hash"),
         )
-    }
-
-    /// Partitions of every image for which `pred(image, index)` holds.
-    fn partitions_where(&mut self, pred: impl Fn(&Image, usize) -> bool, why: &str) -> Vec<Match> {
-        let mut out = Vec::new();
-        for image in self.all_images() {
-            for (i, v) in image.partitions.iter().enumerate() {
-                if !pred(&image, i) {
-                    continue;
-                }
-                match v {
-                    Ok(v) => out.push(Match {
-                        data: v.clone(),
-                        image: Some(image.clone()),
-                        why: why.to_string(),
-                    }),
-                    Err(e) => {
-                        let number = image.gpt.partitions.get(i).map_or(0, |p| p.number);
-                        let label = format!("{} partition {number}", image.label);
-                        self.reject(&label, e.clone());
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    /// The volumes a device spec names.
-    pub fn resolve(&mut self, spec: &DeviceSpec, expect_ddi: bool, option: &str) -> Vec<Match> {
-        let why = format!("{option}{spec}");
-        match spec {
-            DeviceSpec::PartUuid(uuid) => {
-                let uuid = *uuid;
-                self.partitions_where(
-                    |image, i| {
-                        image
-                            .gpt
-                            .partitions
-                            .get(i)
-                            .is_some_and(|p| p.part_guid == uuid)
-                    },
-                    &why,
-                )
-            }
-            DeviceSpec::PartLabel(label) => self.partitions_where(
-                |image, i| {
-                    image
-                        .gpt
-                        .partitions
-                        .get(i)
-                        .is_some_and(|p| p.name == *label)
-                },
-                &why,
-            ),
-            DeviceSpec::LvUuid(id) => {
-                let lvs: Vec<_> = self
-                    .all_lvs()
-                    .into_iter()
-                    .filter(|&(g, l)| self.scan.vgs[g].vg.lvs[l].id == *id)
-                    .collect();
-                self.lv_matches(lvs, expect_ddi, &why)
-            }
-            DeviceSpec::Lv(VgLv { vg, lv }) => {
-                let lvs: Vec<_> = self
-                    .scan
-                    .vgs
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, g)| g.vg.name == *vg)
-                    .flat_map(|(g, group)| {
-                        group
-                            .vg
-                            .lvs
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, l)| l.name == *lv)
-                            .map(move |(l, _)| (g, l))
-                    })
-                    .collect();
-                self.lv_matches(lvs, expect_ddi, &why)
-            }
-            DeviceSpec::DiskGuid(guid) => {
-                let mut out = Vec::new();
-                for image in self.all_images() {
-                    if image.gpt.disk_guid == *guid {
-                        out.extend(self.image_root(image, &why));
-                    }
-                }
-                out
-            }
-            DeviceSpec::KernelName(name) => self.kernel_name(name, &why),
-            DeviceSpec::VerityRoot => {
-                self.reject(
-                    &why,
-                    "/dev/mapper/root is the verified root verinit creates, not a volume it reads"
-                        .into(),
-                );
-                Vec::new()
-            }
-            DeviceSpec::FsUuid(_) | DeviceSpec::Label(_) => {
-                self.reject(
-                    &why,
-                    "UUID= and LABEL= name filesystems, which verinit does not read before \
-                     verity checks them; name the volume with PARTUUID=, PARTLABEL=, \
-                     /dev/<VG>/<LV> or the LV's UUID"
-                        .into(),
-                );
-                Vec::new()
-            }
-        }
-    }
-
-    fn lv_matches(&mut self, lvs: Vec<(usize, usize)>, expect_ddi: bool, why: &str) -> Vec<Match> {
-        let mut out = Vec::new();
-        for (g, l) in lvs {
-            let label = format!(
-                "{}/{}",
-                self.scan.vgs[g].vg.name, self.scan.vgs[g].vg.lvs[l].name
-            );
-            match self.lv_image(g, l) {
-                Err(e) => self.reject(&label, e),
-                Ok(Some(image)) => out.extend(self.image_root(image, why)),
-                Ok(None) if expect_ddi => self.reject(
-                    &label,
-                    "has no GPT at its start, but root=ddi: names a disk image".into(),
-                ),
-                Ok(None) => match volume::lv_volume(self.scan, g, l) {
-                    Ok(data) => out.push(Match {
-                        data,
-                        image: None,
-                        why: why.to_string(),
-                    }),
-                    Err(e) => self.reject(&label, e),
-                },
-            }
-        }
-        out
-    }
-
-    fn kernel_name(&mut self, name: &str, why: &str) -> Vec<Match> {
-        let scan = self.scan;
-        let Some(src) = scan.devices.iter().position(|d| d.name == name) else {
-            return Vec::new();
-        };
-        if let Some(image) = self
-            .disks()
-            .into_iter()
-            .find(|i| i.label == scan.devices[src].display_name())
-        {
-            return self.image_root(image, why);
-        }
-        scan.areas
-            .iter()
-            .position(|a| a.source == src && a.start.0 == 0)
-            .and_then(|a| volume::area_volume(scan, a))
-            .map(|data| Match {
-                data,
-                image: None,
-                why: why.to_string(),
-            })
-            .into_iter()
-            .collect()
     }
 
     /// The root hash an image is booted with: the command line's, else the one its
