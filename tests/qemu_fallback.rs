@@ -290,3 +290,28 @@ fn needs_root_qemu_without_full_check_a_block_the_mount_never_reads_is_found_lat
     let record = booted.boot_record();
     assert_eq!(record["booted"]["name"], "vg0/root_a partition 1");
 }
+
+#[test]
+fn needs_root_qemu_every_copy_damaged_is_refused_listing_each_copy_tried() {
+    let fix = ab_pair();
+    let boot = Boot::of_fixture("fallback-both-corrupt", &fix, "");
+    flip(&boot, &fix, "vg0/root_a", "data_block_0");
+    flip(&boot, &fix, "vg0/root_b", "data_block_0");
+    let booted = boot.run();
+    booted.assert_refused(
+        "poweroff",
+        &[
+            "copy vg0/root_a partition 1 failed",
+            "trying vg0/root_b partition 1",
+            "dm-verity found a block that does not match its hash",
+        ],
+    );
+    // The failure report names each copy tried and why it failed.
+    let tried = booted.verinit_text().matches("tried, failed:").count();
+    assert_eq!(
+        tried,
+        2,
+        "the failure report should list both copies as tried\n{}",
+        booted.describe()
+    );
+}
