@@ -315,3 +315,25 @@ fn needs_root_qemu_every_copy_damaged_is_refused_listing_each_copy_tried() {
         booted.describe()
     );
 }
+
+#[test]
+fn needs_root_qemu_rootwait_does_not_wait_forever_for_a_possible_copy() {
+    // rootwait waits for the root without limit; once a copy is there, the wait for
+    // others that may appear is 30 s (no rootdelay=), then B boots.
+    require_root_and_tools();
+    let fix = qemu_fixture("ab-two-disks");
+    let disk0 = fix.dir.join("disk0.img");
+    let booted = Boot::new(
+        "fallback-absent-a-rootwait",
+        &[disk0],
+        &format!("{} rootwait", fix.cmdline()),
+    )
+    .run();
+    let record = booted_copy(&booted, "vg0/root_b");
+    assert!(
+        record["warnings"]
+            .to_string()
+            .contains("gave up waiting after 30"),
+        "the wait for root_a should end after 30 s: {record:#}"
+    );
+}

@@ -2,7 +2,8 @@
 //! (nothing matches yet, a VG lacks a PV, or a copy of the root may sit on an LV whose
 //! PV is missing), scan again when the set of block devices changes, until the plan
 //! succeeds with every copy there, fails for good, or time runs out; then a plan that
-//! has copies boots them. Devices that
+//! has copies boots them. Once a copy is there, the wait for possible others is
+//! `rootdelay=` or 30 s, even with `rootwait`: the root itself has appeared. Devices that
 //! appear late (a slow controller, a disk hot-added) are found this way. Every few
 //! seconds it says what it is still waiting for.
 
@@ -13,7 +14,7 @@ use super::log::{ms, Log};
 use crate::cmdline::BootArgs;
 use crate::disk::devices::{self, BlockDevice};
 use crate::plan::step::Wait;
-use crate::plan::{self, wait_limit, Outcome, PlanOptions};
+use crate::plan::{self, copies_wait_limit, wait_limit, Outcome, PlanOptions};
 use crate::scan::Scan;
 
 /// How often sysfs is looked at.
@@ -69,6 +70,11 @@ pub fn wait_for_root(args: &BootArgs, log: &mut Log) -> Found {
             last = Some(print);
         }
         let waited = start.elapsed();
+        // With the root there, waiting on only for possible copies: never without limit.
+        let limit = match found.as_ref().map(|f| f.outcome.plan.is_ok()) {
+            Some(true) => Wait::For(copies_wait_limit(args)),
+            _ => limit,
+        };
         if let Wait::For(max) = limit {
             if waited >= max {
                 if let Some(f) = found.as_mut() {

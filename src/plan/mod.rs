@@ -297,6 +297,13 @@ fn choose(candidates: &[Candidate]) -> Result<Vec<usize>, PlanError> {
     })
 }
 
+/// How long to wait for LVs that may be copies of the root (a PV of theirs is missing)
+/// once a copy is there: `rootdelay=` seconds, else `DEFAULT_WAIT`. `rootwait` does not
+/// make it endless: it waits for the root, which has appeared.
+pub fn copies_wait_limit(args: &BootArgs) -> Duration {
+    args.rootdelay.unwrap_or(DEFAULT_WAIT)
+}
+
 /// How long the command line says to wait for the root's devices: `rootdelay=` seconds,
 /// no limit with `rootwait`, `DEFAULT_WAIT` otherwise.
 pub fn wait_limit(args: &BootArgs) -> Wait {

@@ -175,8 +175,8 @@ impl Report<'_> {
         }
         if !self.pending.is_empty() && self.plan.is_ok() {
             s.push_str(&format!(
-                "  before booting, waits as for the root (rootdelay=, rootwait) for LVs that lack \
-                 a PV and may be copies: {}\n",
+                "  before booting, waits (rootdelay=, else 30 s) for LVs that lack a PV and may \
+                 be copies: {}\n",
                 self.pending.join(", ")
             ));
         }
