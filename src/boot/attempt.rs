@@ -65,7 +65,6 @@ pub fn boot_copies(
         let new_warnings: RefCell<Vec<String>> = RefCell::new(Vec::new());
         let mut step_start = Instant::now();
         let mut previous: Option<String> = None;
-        let mut step_phases: Vec<(String, Duration)> = Vec::new();
         let steps_done: RefCell<Vec<(String, Duration)>> = RefCell::new(Vec::new());
         let attempt = system::execute(
             plan,
@@ -88,14 +87,14 @@ pub fn boot_copies(
             },
             &mut |made, warnings| {
                 new_warnings.borrow_mut().extend(warnings.iter().cloned());
-                step_phases.clone_from(&steps_done.borrow());
                 let mut facts = facts.clone();
                 facts.booted = Some(candidate);
                 facts.dm_devices = made.to_vec();
-                facts.phases.extend(step_phases.iter().cloned());
+                facts.phases.extend(steps_done.borrow().iter().cloned());
                 facts.warnings.extend(warnings.iter().cloned());
                 let report =
-                    Report::new(boot.cmdline, boot.args, boot.scan, boot.outcome).with_boot(facts);
+                    Report::of_candidates(boot.cmdline, boot.args, boot.scan, boot.outcome)
+                        .with_boot(facts);
                 let mut bytes = report
                     .record()
                     .map(|v| serde_json::to_vec(&v).unwrap_or_default())

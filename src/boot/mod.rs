@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use self::log::{ms, Log};
 use crate::cmdline::{self, BootArgs, FailurePolicy};
-use crate::report::Report;
+use crate::report::{self, Report};
 
 /// The pause before a reboot when the command line gives no `panic=` timeout.
 pub const DEFAULT_REBOOT_PAUSE: Duration = Duration::from_secs(10);
@@ -119,12 +119,8 @@ pub fn run() -> ! {
             found.outcome.pending.join(", ")
         ));
     }
-    let report = Report::new(&text, &args, &found.scan, &found.outcome);
-    for w in report
-        .warnings
-        .iter()
-        .copied()
-        .chain(warnings.iter().map(String::as_str))
+    for w in
+        report::warnings(&found.scan, &found.outcome).chain(warnings.iter().map(String::as_str))
     {
         log.warn(w);
     }

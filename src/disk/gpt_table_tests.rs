@@ -4,7 +4,7 @@
 use super::*;
 use crate::disk::dps;
 use crate::disk::source::{FailingSource, FileSource, MemSource};
-use crate::verity::fixture::{field, run, TempDir};
+use crate::verity::fixture::{field, run, LoopDevice, TempDir};
 
 const ROOT: &str = "4f68bce3-e8cd-4db1-96e7-fbcaf984b709";
 const VERITY: &str = "2c7357ed-ebd2-46d9-aec1-23d437ec2bf5";
@@ -111,25 +111,13 @@ fn reads_sgdisk_512_byte_sector_images() {
     assert_eq!(read_gpt(&mem(&img[..1024]), None).unwrap(), None);
 }
 
-/// Detaches the loop device even when the test fails.
-struct Loop(String);
-
-impl Drop for Loop {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("losetup")
-            .args(["-d", &self.0])
-            .status();
-    }
-}
-
 #[test]
 fn reads_sgdisk_4096_byte_sector_images_needs_root_and_loop() {
     let dir = TempDir::new("gpt4k");
     let path = dir.file("disk4k.img");
     std::fs::write(&path, vec![0u8; 32 << 20]).unwrap();
     // sgdisk takes the sector size from the device: a loop device with 4 KiB sectors.
-    let dev = run("losetup", &["-b", "4096", "--show", "-f", &path]);
-    let dev = Loop(dev.trim().to_string());
+    let dev = LoopDevice::attach(&path, &["-b", "4096"]);
     assert_eq!(run("blockdev", &["--getss", &dev.0]).trim(), "4096");
     sgdisk(&dev.0);
     let src = FileSource::open(path.as_ref()).unwrap();

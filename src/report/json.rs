@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::{CandidateReport, Choice, Report};
+use super::{Choice, Report};
 use crate::id::encode_hex;
 use crate::plan::verity_setup::{Candidate, RootHashFrom};
 
@@ -60,10 +60,8 @@ impl Report<'_> {
                 })
             })
             .collect();
-        let candidates: Vec<Value> = self
-            .candidates
-            .iter()
-            .map(|entry| self.candidate_json(entry))
+        let candidates: Vec<Value> = (0..self.candidates.len())
+            .map(|i| self.candidate_json(i))
             .collect();
         let rejected: Vec<Value> = self
             .rejected
@@ -110,19 +108,18 @@ impl<'a> Report<'a> {
     /// A candidate as the dry run's JSON and the boot record say it: the copy (its LV,
     /// partition and PVs), its place in the boot's order and what became of it, its hash
     /// tree, signature and verity parameters.
-    pub(super) fn candidate_json(&self, entry: &CandidateReport<'a>) -> Value {
+    pub(super) fn candidate_json(&self, index: usize) -> Value {
+        let Some(entry) = self.candidates.get(index) else {
+            return Value::Null;
+        };
         let c = entry.candidate;
-        let index = self.candidates.iter().position(|e| std::ptr::eq(e, entry));
         let failure = self.boot.as_ref().and_then(|b| {
             b.failed
                 .iter()
-                .find(|(i, _)| Some(*i) == index)
+                .find(|(i, _)| *i == index)
                 .map(|(_, why)| why.clone())
         });
-        let booted = self
-            .boot
-            .as_ref()
-            .is_some_and(|b| b.booted == index && index.is_some());
+        let booted = self.boot.as_ref().is_some_and(|b| b.booted == Some(index));
         let status = match (entry.choice, &self.boot) {
             (Choice::Unusable, _) => "unusable",
             (Choice::Undecided, _) => "undecided",

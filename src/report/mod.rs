@@ -131,21 +131,26 @@ impl<'a> Report<'a> {
         outcome: &'a Outcome,
     ) -> Report<'a> {
         Report {
-            cmdline: cmdline.trim(),
-            sources: &args.sources,
             devices: devices(scan),
             volume_groups: volume_groups(scan),
-            warnings: scan
-                .warnings
-                .iter()
-                .chain(&outcome.problems)
-                .chain(&outcome.warnings)
-                .chain(outcome.candidates.iter().filter_map(|c| match &c.fec {
-                    crate::plan::fec_setup::FecSetup::Ignored(w) => Some(w),
-                    _ => None,
-                }))
-                .map(String::as_str)
-                .collect(),
+            ..Report::of_candidates(cmdline, args, scan, outcome)
+        }
+    }
+
+    /// The report without the devices and volume groups (every LV's table): what the
+    /// boot record renders, so that the boot maps no LV it does not boot.
+    pub fn of_candidates(
+        cmdline: &'a str,
+        args: &'a BootArgs,
+        scan: &'a Scan,
+        outcome: &'a Outcome,
+    ) -> Report<'a> {
+        Report {
+            cmdline: cmdline.trim(),
+            sources: &args.sources,
+            devices: Vec::new(),
+            volume_groups: Vec::new(),
+            warnings: warnings(scan, outcome).collect(),
             root_hash: outcome.root_hash.as_ref(),
             candidates: outcome
                 .candidates
@@ -192,6 +197,20 @@ impl<'a> Report<'a> {
     }
 }
 
+/// What a person should know that did not stop the plan: the scan's warnings, the
+/// volumes the planner could not read, the planner's warnings, and FEC set aside.
+pub fn warnings<'a>(scan: &'a Scan, outcome: &'a Outcome) -> impl Iterator<Item = &'a str> {
+    scan.warnings
+        .iter()
+        .chain(&outcome.problems)
+        .chain(&outcome.warnings)
+        .chain(outcome.candidates.iter().filter_map(|c| match &c.fec {
+            crate::plan::fec_setup::FecSetup::Ignored(w) => Some(w),
+            _ => None,
+        }))
+        .map(String::as_str)
+}
+
 fn choice(outcome: &Outcome, i: usize) -> Choice {
     if outcome.selected == Some(i) {
         return Choice::First;
@@ -199,7 +218,7 @@ fn choice(outcome: &Outcome, i: usize) -> Choice {
     if let Some(n) = outcome.fallbacks.iter().position(|f| f.candidate == i) {
         return Choice::Fallback(n + 1);
     }
-    if outcome.selected.is_some() && outcome.never_tried(i) {
+    if outcome.never_tried(i) {
         return Choice::Unusable;
     }
     Choice::Undecided

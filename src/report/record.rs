@@ -83,8 +83,8 @@ impl Report<'_> {
             "cmdline": self.cmdline,
             "root_hash": self.root_hash.map(|h| h.to_hex()),
             "root_hash_from": from,
-            "booted": booted.map(|c| self.candidate_json(c)),
-            "copies": self.candidates.iter().map(|c| self.candidate_json(c)).collect::<Vec<_>>(),
+            "booted": boot.booted.map(|i| self.candidate_json(i)),
+            "copies": (0..self.candidates.len()).map(|i| self.candidate_json(i)).collect::<Vec<_>>(),
             "rejected": self.rejected.iter()
                 .map(|r| json!({ "name": r.label, "reason": r.reason }))
                 .collect::<Vec<_>>(),

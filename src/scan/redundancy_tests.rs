@@ -13,7 +13,7 @@ use crate::disk::devices::{BlockDevice, DeviceKind};
 use crate::disk::source::{FailingSource, MemSource, ReadAt};
 use crate::scan::Scan;
 use crate::units::Bytes;
-use crate::verity::fixture::{field, run, TempDir};
+use crate::verity::fixture::{field, run, LoopDevice, TempDir};
 
 const NAME: &str = "pv.img";
 const LVM_CONFIG: &str = "activation{udev_sync=0 udev_rules=0} \
@@ -32,17 +32,6 @@ struct TwoMdaPv {
     data: u64,
 }
 
-/// Detaches the loop device even when the test fails.
-struct Loop(String);
-
-impl Drop for Loop {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("losetup")
-            .args(["-d", &self.0])
-            .status();
-    }
-}
-
 fn lvm(command: &str, dev: &str, args: &[&str]) -> String {
     let mut all = vec![command, "--driverloaded", "n", "--devices", dev];
     all.extend(["--config", LVM_CONFIG]);
@@ -57,7 +46,7 @@ fn two_mda_pv() -> &'static TwoMdaPv {
         let dir = TempDir::new("mda2");
         let path = dir.file(NAME);
         std::fs::write(&path, vec![0u8; 8 << 20]).unwrap();
-        let dev = Loop(run("losetup", &["--show", "-f", &path]).trim().to_string());
+        let dev = LoopDevice::attach(&path, &[]);
         let d = dev.0.as_str();
         lvm("pvcreate", d, &["--pvmetadatacopies", "2", d]);
         lvm("vgcreate", d, &["vg0", d]);

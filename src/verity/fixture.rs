@@ -106,3 +106,21 @@ pub fn flip_byte(path: &str, offset: u64) {
     b[0] ^= 0x01;
     f.write_all_at(&b, offset).unwrap();
 }
+
+/// A loop device over an image file (`losetup --show -f [options] FILE`), detached when
+/// dropped, even when the test fails.
+pub struct LoopDevice(pub String);
+
+impl LoopDevice {
+    pub fn attach(file: &str, options: &[&str]) -> LoopDevice {
+        let mut args = options.to_vec();
+        args.extend(["--show", "-f", file]);
+        LoopDevice(run("losetup", &args).trim().to_string())
+    }
+}
+
+impl Drop for LoopDevice {
+    fn drop(&mut self) {
+        let _ = Command::new("losetup").args(["-d", &self.0]).status();
+    }
+}
