@@ -9,7 +9,18 @@
 #   make test-fresh  the README's two commands (make test, then make demo) on a clean clone
 #                    in a new Debian 12 root made by debootstrap (scripts/test-fresh)
 
+# ARCH=x86_64 (the default) or ARCH=arm64: the binary, kernel, initramfs and disks of
+# that architecture. x86_64's build files stay in build/, arm64's are in build/arm64/.
+ARCH      ?= x86_64
+ifeq ($(ARCH),x86_64)
 TARGET    := x86_64-unknown-linux-musl
+BUILD     := build
+else ifeq ($(ARCH),arm64)
+TARGET    := aarch64-unknown-linux-musl
+BUILD     := build/arm64
+else
+$(error ARCH=$(ARCH): verinit builds for ARCH=x86_64 (the default) or ARCH=arm64)
+endif
 BIN       := target/$(TARGET)/release/verinit
 CARGO     ?= cargo
 DEPS      ?= install
@@ -20,6 +31,10 @@ DEPS      ?= install
 # only exist once `make deps` has run, after this file was read.
 CLANG_INCLUDE = $(shell ls -d /usr/lib/llvm-*/lib/clang/*/include 2>/dev/null | head -n 1)
 export BINDGEN_EXTRA_CLANG_ARGS_x86_64_unknown_linux_musl = -I$(CLANG_INCLUDE) -I/usr/include -I/usr/include/x86_64-linux-gnu
+# arm64: the kernel's and libc's arm64 headers from Debian's linux-libc-dev-arm64-cross and
+# libc6-dev-arm64-cross (the dm bindings come out identical to x86_64's). The linker
+# (rust-lld, no cross gcc) and the runner (qemu-aarch64-static) are in .cargo/config.toml.
+export BINDGEN_EXTRA_CLANG_ARGS_aarch64_unknown_linux_musl = -I$(CLANG_INCLUDE) -I/usr/aarch64-linux-gnu/include -I/usr/include
 export PKG_CONFIG_ALLOW_CROSS := 1
 
 .PHONY: all deps test bench test-fresh clean
