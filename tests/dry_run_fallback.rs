@@ -78,7 +78,7 @@ fn needs_root_loop_the_first_copy_boots_and_the_other_is_its_fallback() {
     assert_eq!(b["partition"]["number"], 1);
     assert_eq!(b["pvs"].as_array().map(Vec::len), Some(1), "{b:#}");
     // The text says the order.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_verinit"))
+    let out = common::verinit()
         .args(["--dry-run", "--cmdline", &fix.cmdline()])
         .arg(fix.dir.join("disk0.img"))
         .output()

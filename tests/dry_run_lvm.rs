@@ -52,7 +52,7 @@ fn check_warnings(fix: &Fixture, run: &DryRun, paths: &[String]) {
         return;
     }
     let warnings: Vec<&str> = array_of(&run.json["warnings"]).iter().map(str_of).collect();
-    let out = Command::new(env!("CARGO_BIN_EXE_verinit"))
+    let out = common::verinit()
         .args(["--dry-run", "--cmdline", &fix.cmdline()])
         .args(paths)
         .output()

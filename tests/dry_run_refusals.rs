@@ -8,7 +8,6 @@ mod common;
 
 use common::{copy_images, corrupt_root_data, dry_run, fixture, str_of, Fixture};
 use std::path::Path;
-use std::process::Command;
 
 fn paths_in(fix: &Fixture, dir: &Path) -> Vec<String> {
     fix.images()
@@ -176,10 +175,7 @@ fn needs_root_loop_signature_for_another_root_hash_is_refused() {
 #[test]
 fn usage_errors_exit_2() {
     for args in [&["--json"][..], &["--dry-run", "--bogus"][..]] {
-        let out = Command::new(env!("CARGO_BIN_EXE_verinit"))
-            .args(args)
-            .output()
-            .expect("run verinit");
+        let out = common::verinit().args(args).output().expect("run verinit");
         assert_eq!(out.status.code(), Some(2), "verinit {args:?}");
     }
 }

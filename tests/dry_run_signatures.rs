@@ -113,7 +113,7 @@ fn needs_root_loop_signed_image_without_roothash() {
     );
 
     // The text report: signer, openssl's certificate fingerprint, who checks it.
-    let out = Command::new(env!("CARGO_BIN_EXE_verinit"))
+    let out = common::verinit()
         .args(["--dry-run", "--cmdline", "root=/dev/vg0/signed"])
         .arg(&fix.image_paths()[0])
         .output()

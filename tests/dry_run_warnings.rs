@@ -55,7 +55,11 @@ fn needs_root_loop_damaged_signature_refuses_when_signatures_are_required() {
 fn needs_root_loop_damaged_signature_refuses_when_the_root_hash_must_come_from_it() {
     let fix = fixture("damaged-sig");
     // The root partition by its label: no roothash=, so only the signature could give it.
-    let run = dry_run("root=PARTLABEL=root-x86-64", &paths(&fix), false);
+    let run = dry_run(
+        &format!("root=PARTLABEL={}", fix.dps_name("")),
+        &paths(&fix),
+        false,
+    );
     run.assert_failed_with_any_of(&["bad root hash signature"]);
     assert!(
         run.error_text().contains(&sig_partition(&fix)),
@@ -150,7 +154,7 @@ fn needs_root_loop_one_copy_with_a_rotted_signature_is_still_the_same_image() {
         .as_array()
         .expect("the DDI's partitions")
         .iter()
-        .find(|p| p["name"] == "root-x86-64-verity-sig")
+        .find(|p| p["name"] == fix.dps_name("-verity-sig").as_str())
         .and_then(|p| p["first_sector"].as_u64())
         .expect("the signature partition's first sector");
     let at = (lv_start(&fix, "root_a") + sig_first) * 512 + 2;

@@ -6,6 +6,13 @@
 //! `complete` marker holds the SHA-256 of the generator's files. The dry run is the real
 //! binary, `verinit --dry-run --json --cmdline TEXT DEVICE...`; what its JSON must say is
 //! checked in `tests/dry_run_lvm.rs`.
+//!
+//! `VERINIT_TEST_ARCH` (environment: `x86_64`, the default, or `arm64`) is the
+//! architecture under test. With `arm64` the dry run is the arm64 release binary
+//! (`make ARCH=arm64`: `target/aarch64-unknown-linux-musl/release/verinit`) run by
+//! `qemu-aarch64-static` (qemu-user; this machine has no binfmt_misc to do it on its own),
+//! and the fixtures are made with `ARCH=arm64` (the DPS partitions of arm64) into
+//! `$CARGO_TARGET_TMPDIR/fixtures-arm64/`. `make test-arm64` runs the dry-run suites so.
 
 // Each test crate includes this module and uses a part of it.
 #![allow(dead_code)]
@@ -37,6 +44,93 @@ const TOOLS: [(&str, &str); 8] = [
     ("python3", "python3"),
     ("cmp", "diffutils"),
 ];
+
+/// An architecture verinit is built and tested for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arch {
+    X86_64,
+    Arm64,
+}
+
+impl Arch {
+    /// As `make ARCH=`, make-fixture's `ARCH=` and `VERINIT_TEST_ARCH` spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Arm64 => "arm64",
+        }
+    }
+
+    /// As the Discoverable Partitions Specification names its partitions: `root-<dps>`,
+    /// `root-<dps>-verity`, `root-<dps>-verity-sig`.
+    pub fn dps(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86-64",
+            Arch::Arm64 => "arm64",
+        }
+    }
+
+    /// The arch make-fixture's `ARCH=` names, if it is one of these.
+    pub fn from_name(name: &str) -> Option<Arch> {
+        [Arch::X86_64, Arch::Arm64]
+            .into_iter()
+            .find(|a| a.name() == name)
+    }
+
+    /// The Rust target `make ARCH=` builds for.
+    pub fn target(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64-unknown-linux-musl",
+            Arch::Arm64 => "aarch64-unknown-linux-musl",
+        }
+    }
+}
+
+/// The architecture under test: `VERINIT_TEST_ARCH`, x86_64 when unset. Any other value
+/// fails the test: a typo must not quietly test x86_64 again.
+pub fn test_arch() -> Arch {
+    match std::env::var("VERINIT_TEST_ARCH").as_deref() {
+        Err(_) | Ok("") | Ok("x86_64") => Arch::X86_64,
+        Ok("arm64") => Arch::Arm64,
+        Ok(other) => panic!("VERINIT_TEST_ARCH={other}: use x86_64 (the default) or arm64"),
+    }
+}
+
+/// The verinit binary under test, ready for its arguments: the one cargo built for these
+/// tests (x86_64), or the arm64 release binary under `qemu-aarch64-static`. A missing
+/// emulator or binary fails the test with the command that provides it.
+pub fn verinit() -> Command {
+    match test_arch() {
+        Arch::X86_64 => Command::new(env!("CARGO_BIN_EXE_verinit")),
+        Arch::Arm64 => {
+            assert!(
+                on_path("qemu-aarch64-static"),
+                "VERINIT_TEST_ARCH=arm64 runs the arm64 binary with qemu-aarch64-static, not \
+                 found in PATH (Debian package qemu-user-static): run make deps"
+            );
+            let bin = arm64_binary();
+            assert!(
+                bin.is_file(),
+                "VERINIT_TEST_ARCH=arm64 tests the arm64 binary {}, which is not there: run \
+                 make ARCH=arm64 (or make test-arm64, which builds it)",
+                bin.display()
+            );
+            let mut cmd = Command::new("qemu-aarch64-static");
+            cmd.arg(bin);
+            cmd
+        }
+    }
+}
+
+/// `target/aarch64-unknown-linux-musl/release/verinit` in the target directory these
+/// tests were built in (`$CARGO_TARGET_TMPDIR` is its `tmp/`).
+fn arm64_binary() -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent()
+        .unwrap_or(tmp)
+        .join(Arch::Arm64.target())
+        .join("release/verinit")
+}
 
 pub fn fixtures_source() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -159,25 +253,49 @@ impl Fixture {
     pub fn sector_size(&self) -> u64 {
         self.expect["sector_size"].as_u64().unwrap_or(512)
     }
+
+    /// The DPS name of one of the fixture's root partitions, of its arch (`dps_arch`):
+    /// `dps_name("")` is `root-x86-64` or `root-arm64`, `dps_name("-verity-sig")`
+    /// `root-arm64-verity-sig`.
+    pub fn dps_name(&self, suffix: &str) -> String {
+        format!("root-{}{suffix}", str_of(&self.expect["dps_arch"]))
+    }
 }
 
-/// Builds `scenario` unless a complete build from the same generator is cached.
+/// Builds `scenario` for the architecture under test unless a complete build from the
+/// same generator is cached (`fixtures/`; arm64's in `fixtures-arm64/`).
 pub fn fixture(scenario: &str) -> Fixture {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
+    let dir = match test_arch() {
+        Arch::X86_64 => "fixtures".to_string(),
+        arch => format!("fixtures-{}", arch.name()),
+    };
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(dir);
     fixture_in(scenario, &root, "", &[])
 }
 
 /// Builds `scenario` into `root/<scenario>` with `env` set for make-fixture (e.g.
-/// `ROOTFS_DIR`), unless a complete build from the same generator and `extra_key` (what
-/// the environment's inputs hash to) is there. Tests of one process that share a
-/// fixture build it once; other processes that race use whichever build lands first.
+/// `ROOTFS_DIR`), unless a complete build from the same generator, arch and `extra_key`
+/// (what the environment's inputs hash to) is there. make-fixture's `ARCH` is the
+/// architecture under test unless `env` names one; never the one the tests inherited
+/// (`make ARCH=arm64 test` exports ARCH). Tests of one process that share a fixture build
+/// it once; other processes that race use whichever build lands first.
 pub fn fixture_in(scenario: &str, root: &Path, extra_key: &str, env: &[(&str, &Path)]) -> Fixture {
     require_root_and_tools();
     let lock = scenario_lock(&format!("{}/{scenario}", root.display()));
     let _guard = lock.lock().unwrap_or_else(|e| e.into_inner());
     let dir = root.join(scenario);
     let marker = dir.join("complete");
-    let hash = format!("{}{extra_key}", generator_hash());
+    let arch = env
+        .iter()
+        .find(|(k, _)| *k == "ARCH")
+        .map(|(_, v)| v.display().to_string())
+        .unwrap_or_else(|| test_arch().name().to_string());
+    // x86_64's key is what it was before fixtures had an arch: its caches stay valid.
+    let arch_key = match arch.as_str() {
+        "x86_64" => String::new(),
+        other => format!(" arch={other}"),
+    };
+    let hash = format!("{}{arch_key}{extra_key}", generator_hash());
     let cached = fs::read_to_string(&marker)
         .map(|m| m.trim() == hash)
         .unwrap_or(false);
@@ -186,7 +304,7 @@ pub fn fixture_in(scenario: &str, root: &Path, extra_key: &str, env: &[(&str, &P
         let building = root.join(format!("{scenario}.building-{}", std::process::id()));
         let _ = fs::remove_dir_all(&building);
         let mut cmd = Command::new(fixtures_source().join("make-fixture"));
-        cmd.arg(scenario).arg(&building);
+        cmd.arg(scenario).arg(&building).env("ARCH", &arch);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -207,8 +325,17 @@ pub fn fixture_in(scenario: &str, root: &Path, extra_key: &str, env: &[(&str, &P
     }
     let text = fs::read_to_string(dir.join("expect.json"))
         .unwrap_or_else(|e| panic!("cannot read {}/expect.json: {e}", dir.display()));
-    let expect = serde_json::from_str(&text)
+    let expect: Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("{}/expect.json is not JSON: {e}", dir.display()));
+    // The images are of the arch asked for, or every DPS expectation would be wrong.
+    let dps = Arch::from_name(&arch).map(Arch::dps);
+    assert!(
+        dps.is_some() && expect["dps_arch"].as_str() == dps,
+        "{}/expect.json: dps_arch is {}, but make-fixture was asked for ARCH={arch}: remove \
+         the directory and run the test again",
+        dir.display(),
+        expect["dps_arch"]
+    );
     Fixture {
         scenario: scenario.to_string(),
         dir,
@@ -317,7 +444,7 @@ pub fn dry_run(cmdline: &str, devices: &[String], verify: bool) -> DryRun {
 
 /// The dry run with these arguments; its stdout must be one JSON object.
 pub fn dry_run_with(args: Vec<String>) -> DryRun {
-    let out = run(Command::new(env!("CARGO_BIN_EXE_verinit")).args(&args));
+    let out = run(verinit().args(&args));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     let json = serde_json::from_str(&stdout).unwrap_or_else(|e| {

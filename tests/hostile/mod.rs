@@ -2,7 +2,8 @@
 //! of the make-fixture scenarios, made by `tests/hostile/make-hostile` (see README.md
 //! beside it), and the dry run on them under limits.
 //!
-//! A case is made into `$CARGO_TARGET_TMPDIR/hostile/<case>` (QEMU cases: `.../qemu-<case>`)
+//! A case is made into `$CARGO_TARGET_TMPDIR/hostile/<case>` (QEMU cases: `.../qemu-<case>`;
+//! with `VERINIT_TEST_ARCH=arm64`, `hostile-arm64/`, the arm64 binary under qemu-user)
 //! from a fixture built by `tests/common` (or `tests/qemu`), with its `manifest.json`. The
 //! dry run is the real binary, run through `prlimit --as=268435456` (256 MiB of address
 //! space: a huge allocation fails and aborts) and killed after 10 s (a hang), with stdout
@@ -80,10 +81,15 @@ pub struct Case {
     pub manifest: Value,
 }
 
-/// Runs the generator for `case` on `fix` into `$CARGO_TARGET_TMPDIR/hostile/<dir_name>`.
+/// Runs the generator for `case` on `fix` into `$CARGO_TARGET_TMPDIR/hostile/<dir_name>`
+/// (`hostile-arm64/` when arm64 is under test).
 pub fn make_case(fix: &Fixture, case: &str, dir_name: &str) -> Case {
+    let cases = match crate::common::test_arch() {
+        crate::common::Arch::X86_64 => "hostile".to_string(),
+        arch => format!("hostile-{}", arch.name()),
+    };
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("hostile")
+        .join(cases)
         .join(dir_name);
     let out = Command::new("python3")
         .arg(generator())
@@ -185,15 +191,20 @@ pub struct Outcome {
 
 /// The dry run on the case's images, under the memory and time limits.
 pub fn run_dry(case: &Case, verify: bool) -> Outcome {
-    let bin = env!("CARGO_BIN_EXE_verinit");
+    // The binary under test (arm64's: qemu-aarch64-static and its path, the emulator
+    // inside the same limits).
+    let bin = crate::common::verinit();
     let mut verinit: Vec<String> = vec![
         "prlimit".into(),
         format!("--as={MEMORY_LIMIT}"),
         "--".into(),
-        bin.into(),
-        "--dry-run".into(),
-        "--json".into(),
     ];
+    verinit.extend(
+        std::iter::once(bin.get_program())
+            .chain(bin.get_args())
+            .map(|a| a.to_string_lossy().into_owned()),
+    );
+    verinit.extend(["--dry-run".into(), "--json".into()]);
     if verify {
         verinit.push("--verify".into());
     }
