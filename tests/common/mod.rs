@@ -100,8 +100,18 @@ pub fn test_arch() -> Arch {
 /// tests (x86_64), or the arm64 release binary under `qemu-aarch64-static`. A missing
 /// emulator or binary fails the test with the command that provides it.
 pub fn verinit() -> Command {
+    let argv = verinit_argv(None);
+    let mut cmd = Command::new(&argv[0]);
+    cmd.args(&argv[1..]);
+    cmd
+}
+
+/// [`verinit`] as words. `guest_address_space` (arm64 only) is qemu-user's `-R`: the
+/// bytes of address space the emulated program gets, apart from the emulator's own (its
+/// 128 MiB JIT buffer, its heap), as `prlimit --as` bounds a native program.
+pub fn verinit_argv(guest_address_space: Option<u64>) -> Vec<String> {
     match test_arch() {
-        Arch::X86_64 => Command::new(env!("CARGO_BIN_EXE_verinit")),
+        Arch::X86_64 => vec![env!("CARGO_BIN_EXE_verinit").to_string()],
         Arch::Arm64 => {
             assert!(
                 on_path("qemu-aarch64-static"),
@@ -115,9 +125,12 @@ pub fn verinit() -> Command {
                  make ARCH=arm64 (or make test-arm64, which builds it)",
                 bin.display()
             );
-            let mut cmd = Command::new("qemu-aarch64-static");
-            cmd.arg(bin);
-            cmd
+            let mut argv = vec!["qemu-aarch64-static".to_string()];
+            if let Some(bytes) = guest_address_space {
+                argv.extend(["-R".to_string(), bytes.to_string()]);
+            }
+            argv.push(bin.display().to_string());
+            argv
         }
     }
 }
