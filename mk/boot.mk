@@ -20,14 +20,21 @@
 #                   place of dm-verity), and without the modules that need it; its
 #                   modules.dep omits them too ($(BUILD)/initramfs-without-<module>.modules.dep).
 #
+# KERNEL_SERIES=6.12: Debian's current kernel of that series (the linux-image-6.12-amd64
+# metapackage's), beside the default one and without touching its files: the kernel's
+# files and its initramfs go to $(BUILD)/6.12/ (vmlinux, kernel.version, modules/,
+# initramfs.cpio, initramfs.list, initramfs-without-*); initramfs-nomodules, which holds no
+# kernel's files, stays in $(BUILD).
+#
 # From the environment: KERNEL_PACKAGE=linux-image-6.1.0-56-amd64[=6.1.192-2] pins the
 # kernel package, KERNEL_MODULES="virtio_pci dm-mod ..." replaces the modules staged,
 # SOURCE_DATE_EPOCH sets the archives' mtimes (default 0).
 
-VMLINUX        := $(BUILD)/vmlinux
-KERNEL_VERSION := $(BUILD)/kernel.version
-MODULES_DIR    := $(BUILD)/modules
-FETCH_KERNEL   := scripts/fetch-kernel --arch $(ARCH) $(BUILD)
+KERNEL_BUILD   := $(BUILD)$(if $(KERNEL_SERIES),/$(KERNEL_SERIES))
+VMLINUX        := $(KERNEL_BUILD)/vmlinux
+KERNEL_VERSION := $(KERNEL_BUILD)/kernel.version
+MODULES_DIR    := $(KERNEL_BUILD)/modules
+FETCH_KERNEL   := $(if $(KERNEL_SERIES),KERNEL_SERIES=$(KERNEL_SERIES) )scripts/fetch-kernel --arch $(ARCH) $(KERNEL_BUILD)
 INITRAMFS_SRC  := initramfs/initramfs.list
 GEN_INITRAMFS  := scripts/gen-initramfs
 INITRAMFS_DEPS := $(BIN) $(INITRAMFS_SRC) $(GEN_INITRAMFS)
@@ -44,18 +51,18 @@ kernel: deps
 $(VMLINUX) $(KERNEL_VERSION) &: | deps
 	@$(FETCH_KERNEL)
 
-initramfs: $(BUILD)/initramfs.cpio $(BUILD)/initramfs-nomodules.cpio
+initramfs: $(KERNEL_BUILD)/initramfs.cpio $(BUILD)/initramfs-nomodules.cpio
 	@for f in $^; do echo "$$f: $$(stat -c %s $$f) bytes"; done
 
-$(BUILD)/initramfs.cpio $(BUILD)/initramfs.list &: $(INITRAMFS_DEPS) $(KERNEL_VERSION)
+$(KERNEL_BUILD)/initramfs.cpio $(KERNEL_BUILD)/initramfs.list &: $(INITRAMFS_DEPS) $(KERNEL_VERSION)
 	$(INITRAMFS_ENV) $(GEN_INITRAMFS) --modules $(MODULES_DIR) \
-	  --list-out $(BUILD)/initramfs.list $(INITRAMFS_SRC) $(BUILD)/initramfs.cpio
+	  --list-out $(KERNEL_BUILD)/initramfs.list $(INITRAMFS_SRC) $(KERNEL_BUILD)/initramfs.cpio
 
 $(BUILD)/initramfs-nomodules.cpio $(BUILD)/initramfs-nomodules.list &: $(INITRAMFS_DEPS)
 	@mkdir -p $(BUILD)
 	$(INITRAMFS_ENV) $(GEN_INITRAMFS) \
 	  --list-out $(BUILD)/initramfs-nomodules.list $(INITRAMFS_SRC) $(BUILD)/initramfs-nomodules.cpio
 
-$(BUILD)/initramfs-without-%.cpio: $(INITRAMFS_DEPS) $(KERNEL_VERSION)
+$(KERNEL_BUILD)/initramfs-without-%.cpio: $(INITRAMFS_DEPS) $(KERNEL_VERSION)
 	$(INITRAMFS_ENV) $(GEN_INITRAMFS) --modules $(MODULES_DIR) --exclude $* \
-	  --list-out $(BUILD)/initramfs-without-$*.list $(INITRAMFS_SRC) $@
+	  --list-out $(KERNEL_BUILD)/initramfs-without-$*.list $(INITRAMFS_SRC) $@
