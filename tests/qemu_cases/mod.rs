@@ -7,12 +7,16 @@
 //! defines only the core cases, for a suite whose boots cost more (arm64 under TCG): every
 //! way to name the root, a late disk, a wrong root hash and a flipped byte.
 //! `qemu_cases!(corruption: KERNEL);` defines the corruption policy cases
-//! (`corruption.rs`). Cases that need one kernel's own parts (a module left out of the
+//! (`corruption.rs`); `qemu_cases!(signatures: KERNEL);` the signed roots on a kernel that
+//! trusts the test key, `qemu_cases!(untrusted_signatures: KERNEL);` those on Debian's
+//! kernels, which do not (`signatures.rs`). Cases that need one kernel's own parts (a module left out of the
 //! initramfs, Debian's keyring) stay in that kernel's suite. Helpers: `tests/qemu/mod.rs`.
 
 // Each suite uses a part of the cases.
 #[allow(dead_code)]
 pub mod corruption;
+#[allow(dead_code)]
+pub mod signatures;
 
 use crate::common::{corrupt_root_data, Fixture};
 use crate::qemu::{make_disk, qemu_fixture, root_hash, Boot, Booted};
@@ -44,6 +48,23 @@ macro_rules! qemu_cases {
             corruption_panics_with_panic_on_corruption,
             corruption_is_logged_and_passed_on_with_ignore_corruption,
             corruption_fails_reads_by_default,
+        );
+    };
+    (signatures: $kernel:expr) => {
+        qemu_cases!(@module signatures $kernel;
+            signed_image_boots_without_roothash,
+            required_signature_with_roothash_boots,
+            refuses_signature_by_untrusted_key,
+            refuses_tampered_signature,
+            rejected_signature_does_not_fall_back,
+            refuses_signed_root_hash_of_another_image,
+            required_signature_refuses_unsigned_image,
+        );
+    };
+    (untrusted_signatures: $kernel:expr) => {
+        qemu_cases!(@module signatures $kernel;
+            signed_image_with_roothash_boots,
+            refuses_signature_kernel_does_not_trust,
         );
     };
     (@core $kernel:expr) => {
@@ -126,6 +147,14 @@ macro_rules! qemu_cases {
             let kernel = &$kernel;
             (kernel.prepare)();
             crate::qemu_cases::corruption::$case(kernel);
+        }
+    )*};
+    (@module $module:ident $kernel:expr; $($case:ident,)*) => {$(
+        #[test]
+        fn $case() {
+            let kernel = &$kernel;
+            (kernel.prepare)();
+            crate::qemu_cases::$module::$case(kernel);
         }
     )*};
 }
