@@ -10,8 +10,10 @@
 //! disk, a wrong root hash, a flipped byte), the corruption policy
 //! (`tests/qemu_cases/corruption.rs`), and the signed root as Debian's kernel can check it
 //! (`tests/qemu_cases/signatures.rs`'s untrusted_signatures: it does not trust the test
-//! key). Cases for what only 6.12 has (its new verity options) belong in a module of
-//! their own below, with this file's `LINUX612`.
+//! key). And one case for the verity status line, which verinit reads after a failed read
+//! (its first field, `C` for a corrupted block: 6.19 appends an FEC count). Cases for what
+//! only 6.12 has (its new verity options) belong in a module of their own below, with
+//! this file's `LINUX612`.
 //!
 //! Each test is `needs_qemu_root_loop_linux612*`: it needs QEMU, root and loop devices,
 //! and `make kernel initramfs KERNEL_SERIES=6.12` (one download of about 100 MB the first
@@ -25,7 +27,8 @@ mod qemu;
 #[allow(dead_code)]
 mod qemu_cases;
 
-use qemu::{make, source_root, use_boot_files, Booted};
+use common::corrupt_root_data;
+use qemu::{make, qemu_fixture, source_root, use_boot_files, Booted};
 use qemu_cases::Kernel;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -96,4 +99,30 @@ mod needs_qemu_root_loop_linux612_corruption {
 /// The signed root on a kernel that does not trust the test key.
 mod needs_qemu_root_loop_linux612_signatures {
     qemu_cases!(untrusted_signatures: super::LINUX612);
+}
+
+/// The dm-verity status line of 6.12's target (1.10.0).
+mod needs_qemu_root_loop_linux612_status {
+    use super::*;
+
+    /// `verinit.verify=full` reads the whole root before switching to it; one flipped byte
+    /// in its data fails that read, and verinit asks the kernel for the verity status: its
+    /// first field is `C` (a block did not match its hash), which verinit adds to the
+    /// error. The policy then powers off.
+    #[test]
+    fn full_check_reads_corruption_from_status_line() {
+        linux612();
+        let fix = qemu_fixture("one-pv");
+        let boot = LINUX612.boot_of_fixture("full-check-status", &fix, "verinit.verify=full");
+        corrupt_root_data(&fix, &boot.dir);
+        let booted = LINUX612.run(boot);
+        booted.assert_refused(
+            "poweroff",
+            &[
+                "verinit.verify=full",
+                "dm-verity found a block that does not match its hash",
+            ],
+        );
+        booted.assert_root_never_ran();
+    }
 }
