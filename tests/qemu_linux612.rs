@@ -11,9 +11,9 @@
 //! (`tests/qemu_cases/corruption.rs`), and the signed root as Debian's kernel can check it
 //! (`tests/qemu_cases/signatures.rs`'s untrusted_signatures: it does not trust the test
 //! key). And one case for the verity status line, which verinit reads after a failed read
-//! (its first field, `C` for a corrupted block: 6.19 appends an FEC count). Cases for what
-//! only 6.12 has (its new verity options) belong in a module of their own below, with
-//! this file's `LINUX612`.
+//! (its first field, `C` for a corrupted block: 6.19 appends an FEC count). What only 6.12
+//! has, veritytab's `error-as-corruption` (the kernel's `restart_on_error` and
+//! `panic_on_error`), has a module of its own below, with this file's `LINUX612`.
 //!
 //! Each test is `needs_qemu_root_loop_linux612*`: it needs QEMU, root and loop devices,
 //! and `make kernel initramfs KERNEL_SERIES=6.12` (one download of about 100 MB the first
@@ -124,5 +124,110 @@ mod needs_qemu_root_loop_linux612_status {
             ],
         );
         booted.assert_root_never_ran();
+    }
+}
+
+/// What only 6.12 has: veritytab's `error-as-corruption`, the kernel's `restart_on_error`
+/// and `panic_on_error`. An I/O error (QEMU's blkdebug fails the sector of a byte the
+/// root's init reads, after the switch) then restarts or panics the machine as a
+/// corrupted block does; without it the reader gets EIO and the root's init fails
+/// (status 5). Linux 6.1 refuses the option before the table loads
+/// (`tests/qemu_kernel_needs.rs`).
+mod needs_qemu_root_loop_linux612_error_as_corruption {
+    use super::*;
+
+    /// Boots one-pv with the sector of `corrupt_at` failing with EIO and these options.
+    fn boot_with_bad_sector(name: &str, options: &str) -> Booted {
+        linux612();
+        let fix = qemu_fixture("one-pv");
+        let at = &fix.expect["corrupt_at"];
+        let image = at["image"].as_str().expect("corrupt_at.image").to_string();
+        let sector = at["offset"].as_u64().expect("corrupt_at.offset") / 512;
+        let extra = format!("systemd.verity_root_options={options}");
+        let boot = LINUX612
+            .boot_of_fixture(name, &fix, &extra)
+            .bad_sectors(&image, sector, sector);
+        LINUX612.run(boot)
+    }
+
+    fn assert_table_ends(booted: &Booted, words: &str) {
+        let table = booted
+            .console
+            .lines()
+            .find(|l| l.contains(" verity 1 "))
+            .unwrap_or_else(|| panic!("no verity table in the log\n{}", booted.describe()));
+        assert!(table.ends_with(words), "{table}\n{}", booted.describe());
+    }
+
+    fn assert_no_pass(booted: &Booted) {
+        assert!(
+            !booted.markers().iter().any(|m| m.starts_with("PASS")),
+            "a root with an unreadable block must not pass\n{}",
+            booted.describe()
+        );
+    }
+
+    #[test]
+    fn restarts_on_an_io_error_with_restart_on_corruption_and_error_as_corruption() {
+        let booted = boot_with_bad_sector(
+            "restart-on-error",
+            "restart-on-corruption,error-as-corruption",
+        );
+        assert_table_ends(&booted, " 2 restart_on_corruption restart_on_error");
+        assert_no_pass(&booted);
+        assert_eq!(
+            booted.code,
+            Some(0),
+            "a restart ends QEMU (-no-reboot)\n{}",
+            booted.describe()
+        );
+        assert!(
+            booted
+                .console
+                .contains("Restarting system with command 'dm-verity device has I/O error'"),
+            "expected the kernel's restart on the I/O error\n{}",
+            booted.describe()
+        );
+    }
+
+    #[test]
+    fn panics_on_an_io_error_with_panic_on_corruption_and_error_as_corruption() {
+        let booted =
+            boot_with_bad_sector("panic-on-error", "panic-on-corruption,error-as-corruption");
+        assert_table_ends(&booted, " 2 panic_on_corruption panic_on_error");
+        assert_no_pass(&booted);
+        assert_eq!(
+            booted.code,
+            Some(0),
+            "a panic ends QEMU (panic=-1, -no-reboot)\n{}",
+            booted.describe()
+        );
+        assert!(
+            booted.console.contains("Kernel panic")
+                && booted.console.contains("dm-verity device has I/O error"),
+            "expected the kernel's panic on the I/O error\n{}",
+            booted.describe()
+        );
+    }
+
+    #[test]
+    fn an_io_error_fails_the_read_without_error_as_corruption() {
+        let booted = boot_with_bad_sector("io-error-no-restart", "restart-on-corruption");
+        assert_table_ends(&booted, " 1 restart_on_corruption");
+        assert_eq!(
+            booted.code,
+            Some(5),
+            "the root's init should run and fail reading the block (status 5)\n{}",
+            booted.describe()
+        );
+        assert!(
+            booted
+                .markers()
+                .iter()
+                .any(|m| m.starts_with("FAIL cannot read"))
+                && !booted.console.contains("dm-verity device has I/O error"),
+            "{}",
+            booted.describe()
+        );
     }
 }
