@@ -15,13 +15,15 @@
 //!   `boot`     PID 1: carries the plan out through one trait over the syscalls
 //! and the entry points beside them: `cli` (the binary's command line) and `dry_run`.
 //! `units`, `id` and `dm_table` are the words every stage uses: sectors and bytes,
-//! identifiers, device-mapper table lines.
+//! identifiers, device-mapper table lines; `dm_versions` says which kernel a table's
+//! verity options need.
 
 pub mod boot;
 pub mod cli;
 pub mod cmdline;
 pub mod disk;
 pub mod dm_table;
+pub mod dm_versions;
 pub mod dry_run;
 pub mod id;
 pub mod lvm;

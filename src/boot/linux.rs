@@ -14,6 +14,7 @@ use nix::unistd::execve;
 use super::modules;
 use super::system::{explain_table_error, SysError, System};
 use crate::dm_table::{DevNum, TableLine};
+use crate::dm_versions::TargetVersion;
 
 /// How long to wait for devtmpfs to make a node the kernel has announced.
 const NODE_WAIT: Duration = Duration::from_secs(2);
@@ -187,7 +188,7 @@ impl System for Linux {
                 let lines: Vec<String> = table.iter().map(ToString::to_string).collect();
                 let errno = dm_errno(&e);
                 let cause = match errno.and_then(|n| explain_table_error(n, table)) {
-                    Some(why) => why.to_string(),
+                    Some(why) => why,
                     None => {
                         let cause = errno.map_or_else(
                             || e.to_string(),
@@ -205,6 +206,13 @@ impl System for Linux {
                 })
             }
         }
+    }
+
+    fn target_version(&mut self, name: &str) -> Option<TargetVersion> {
+        let dm = self.dm().ok()?;
+        let versions = dm.list_versions().ok()?;
+        let (_, major, minor, patch) = versions.into_iter().find(|(n, ..)| n == name)?;
+        Some(TargetVersion(major, minor, patch))
     }
 
     fn dm_remove(&mut self, name: &str) -> Result<(), String> {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use crate::dm_table::{DevNum, DevRef, TableLine, Target};
+use crate::dm_versions::{self, TargetVersion};
 use crate::plan::step::Step;
 use crate::plan::Plan;
 use crate::report::MadeDevice;
@@ -46,6 +47,9 @@ pub trait System {
         read_only: bool,
         table: &[TableLine],
     ) -> Result<DevNum, SysError>;
+    /// The version of the kernel's dm target `name` (DM_LIST_VERSIONS), None when the
+    /// kernel cannot say (no such target loaded, or the ioctl failed).
+    fn target_version(&mut self, name: &str) -> Option<TargetVersion>;
     /// Removes a dm device `dm_create` made.
     fn dm_remove(&mut self, name: &str) -> Result<(), String>;
     /// The first field of a verity device's status: `V` (no corruption seen) or `C`
@@ -136,16 +140,21 @@ pub fn another_copy_may_help(step: &Step, errno: Option<i32>, corrupted: bool) -
 
 /// Why the kernel refused a table, in words, when the errno has a meaning of its own
 /// for it: a verity table that names a signature key (`root_hash_sig_key_desc`) fails
-/// with the kernel's verdict on the signature.
-pub fn explain_table_error(errno: i32, table: &[TableLine]) -> Option<&'static str> {
-    let signed = table.iter().any(|l| match &l.target {
-        Target::Verity(v) => v.options.iter().any(|o| o == "root_hash_sig_key_desc"),
-        _ => false,
-    });
-    if !signed {
+/// with the kernel's verdict on the signature, and one with Linux 6.12's words fails
+/// with EINVAL on an older kernel whatever its target's version says.
+pub fn explain_table_error(errno: i32, table: &[TableLine]) -> Option<String> {
+    const EINVAL: i32 = 22;
+    let verity = table.iter().find_map(|l| match &l.target {
+        Target::Verity(v) => Some(v),
+        _ => None,
+    })?;
+    if errno == EINVAL {
+        return dm_versions::einval_hint(verity);
+    }
+    if !verity.options.iter().any(|o| o == "root_hash_sig_key_desc") {
         return None;
     }
-    Some(match errno {
+    Some(String::from(match errno {
         ENOKEY => {
             "the kernel does not trust the key that signed the root hash (ENOKEY): the \
              signer's certificate must be among the kernel's trusted keys \
@@ -168,7 +177,28 @@ pub fn explain_table_error(errno: i32, table: &[TableLine]) -> Option<&'static s
              CONFIG_CRYPTO_RSA)"
         }
         _ => return None,
-    })
+    }))
+}
+
+/// Checks, before a verity table is loaded, that the kernel's dm-verity target is new
+/// enough for its option words (`dm_versions`). A kernel that cannot say is let try:
+/// the load then fails with its own error.
+fn check_target_version(sys: &mut dyn System, table: &[TableLine]) -> Result<(), SysError> {
+    for line in table {
+        let Target::Verity(v) = &line.target else {
+            continue;
+        };
+        let needs = v.kernel_needs();
+        if needs.is_empty() {
+            continue;
+        }
+        if let Some(have) = sys.target_version("verity") {
+            if let Some(why) = dm_versions::unsupported(&needs, have) {
+                return Err(why.into());
+            }
+        }
+    }
+    Ok(())
 }
 
 const ENOPKG: i32 = 65;
@@ -280,11 +310,14 @@ pub fn execute(
                 uuid,
                 read_only,
                 table,
-            } => table
-                .iter()
-                .map(|l| resolve(l, &created))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(SysError::from)
+            } => check_target_version(sys, table)
+                .and_then(|()| {
+                    table
+                        .iter()
+                        .map(|l| resolve(l, &created))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(SysError::from)
+                })
                 .and_then(|lines| sys.dm_create(name, uuid, *read_only, &lines))
                 .map(|dev| {
                     created.insert(name.clone(), dev);

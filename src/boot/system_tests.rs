@@ -15,6 +15,8 @@ struct Recorder {
     fail_errno: i32,
     corrupted: bool,
     missing_dirs: Vec<String>,
+    /// What DM_LIST_VERSIONS says of the verity target.
+    verity_version: Option<TargetVersion>,
 }
 
 impl System for Recorder {
@@ -53,6 +55,10 @@ impl System for Recorder {
             });
         }
         Ok(DevNum { major: 253, minor })
+    }
+    fn target_version(&mut self, name: &str) -> Option<TargetVersion> {
+        self.calls.push(format!("version {name}"));
+        self.verity_version.filter(|_| name == "verity")
     }
     fn dm_remove(&mut self, name: &str) -> Result<(), String> {
         self.calls.push(format!("remove {name}"));
@@ -273,6 +279,14 @@ fn signature_errnos_explained_only_for_signed_tables() {
         assert_eq!(explain_table_error(errno, &plain), None);
     }
     assert_eq!(explain_table_error(22, &signed), None);
+    let on_error: Vec<TableLine> = vec![
+        "0 8 verity 1 253:0 253:1 4096 4096 1 1 sha256 ab - 2 restart_on_corruption restart_on_error"
+            .parse()
+            .unwrap(),
+    ];
+    let why = explain_table_error(22, &on_error).expect("EINVAL explained");
+    assert!(why.contains("came with Linux 6.12"), "{why}");
+    assert_eq!(explain_table_error(5, &on_error), None);
 }
 
 #[test]
@@ -446,4 +460,80 @@ fn read_all_runs_before_the_mount() {
     execute(&p, &mut rec, &mut |_, _| {}, &mut no_record);
     let at = |c: &str| rec.calls.iter().position(|x| x.starts_with(c)).unwrap();
     assert!(at("read all 253:2") < at("mount 253:2"));
+}
+
+/// The plan of `plan()` with these words on its verity table.
+fn plan_with_words(words: &str) -> Plan {
+    let mut p = plan();
+    for step in &mut p.steps {
+        if let Step::DmCreate { name, table, .. } = step {
+            if name == "root" {
+                table[0] = format!(
+                    "0 8 verity 1 vg0-root1 vg0-root2 4096 4096 1 1 sha256 ab - {} {words}",
+                    words.split_whitespace().count()
+                )
+                .parse()
+                .unwrap();
+            }
+        }
+    }
+    p
+}
+
+#[test]
+fn a_table_the_kernels_verity_predates_is_refused_before_it_loads() {
+    let words = "restart_on_corruption restart_on_error";
+    // Linux 6.1's dm-verity.
+    let mut rec = Recorder {
+        verity_version: Some(TargetVersion(1, 8, 1)),
+        ..Recorder::default()
+    };
+    let err = execute(
+        &plan_with_words(words),
+        &mut rec,
+        &mut |_, _| {},
+        &mut no_record,
+    )
+    .error;
+    assert_eq!(err.step, 4, "{err}");
+    assert!(
+        err.what.contains("version 1.8.1, older than 1.10.0")
+            && err.what.contains("Linux 6.12 or later"),
+        "{err}"
+    );
+    assert!(!err.copy_specific, "every copy would meet the same kernel");
+    assert!(
+        !rec.calls.iter().any(|c| c.starts_with("dm root")),
+        "the table must not be loaded: {:?}",
+        rec.calls
+    );
+
+    // A kernel that has them, and one that cannot say: the table is loaded.
+    for version in [Some(TargetVersion(1, 10, 0)), None] {
+        let mut rec = Recorder {
+            verity_version: version,
+            ..Recorder::default()
+        };
+        let err = execute(
+            &plan_with_words(words),
+            &mut rec,
+            &mut |_, _| {},
+            &mut no_record,
+        )
+        .error;
+        assert_eq!(err.what, "recorded", "{version:?}");
+        assert!(
+            rec.calls.iter().any(|c| c.starts_with("dm root")),
+            "{version:?}"
+        );
+    }
+
+    // A table without options asks nothing of the kernel.
+    let mut rec = Recorder::default();
+    execute(&plan(), &mut rec, &mut |_, _| {}, &mut no_record);
+    assert!(
+        !rec.calls.iter().any(|c| c.starts_with("version ")),
+        "{:?}",
+        rec.calls
+    );
 }

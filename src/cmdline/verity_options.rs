@@ -4,7 +4,7 @@
 //!   options = [item *("," item)]         ; empty items are skipped; "\," is a comma, "\\" a '\'
 //!   item    = flag | key "=" value
 //!   flag    = "ignore-corruption" | "restart-on-corruption" | "panic-on-corruption"
-//!           | "ignore-zero-blocks" | "check-at-most-once"
+//!           | "error-as-corruption" | "ignore-zero-blocks" | "check-at-most-once"
 //!   key     = "superblock" (boolean) | "format" (0 or 1)
 //!           | "data-block-size" | "hash-block-size"   (a power of two, 512..=65536)
 //!           | "data-blocks" | "hash-offset" (bytes, a multiple of 512)
@@ -13,6 +13,13 @@
 //!           a multiple of 512) | "fec-roots" (2..=24) | "root-hash-signature" (path or base64:)
 //! A key given twice: the last one counts. At most one corruption mode. An unknown key is an
 //! error: whoever wrote it meant something.
+//!
+//! `error-as-corruption` (cryptsetup's `--error-as-corruption`, Linux 6.12's dm-verity
+//! `restart_on_error` / `panic_on_error`): an I/O error reading the data or hash device
+//! restarts or panics the machine as a corrupted block does. It goes with
+//! `restart-on-corruption` (then `restart_on_error`) or `panic-on-corruption` (then
+//! `panic_on_error`), as cryptsetup requires; alone or with `ignore-corruption` it is an
+//! error.
 
 use std::fmt;
 
@@ -44,6 +51,8 @@ pub struct VerityOptions {
     /// Algorithm name, lowercased.
     pub hash: Option<String>,
     pub corruption: Option<CorruptionMode>,
+    /// An I/O error counts as corruption (restart or panic); only with `Restart`/`Panic`.
+    pub error_as_corruption: bool,
     pub ignore_zero_blocks: bool,
     pub check_at_most_once: bool,
     pub fec_device: Option<DeviceSpec>,
@@ -72,10 +81,11 @@ const VALUED: [&str; 13] = [
     "fec-roots",
     "root-hash-signature",
 ];
-const FLAGS: [&str; 5] = [
+const FLAGS: [&str; 6] = [
     "ignore-corruption",
     "restart-on-corruption",
     "panic-on-corruption",
+    "error-as-corruption",
     "ignore-zero-blocks",
     "check-at-most-once",
 ];
@@ -187,6 +197,22 @@ impl VerityOptions {
                 errors.push(format!("veritytab option '{item}': {why}"));
             }
         }
+        if options.error_as_corruption
+            && !matches!(
+                options.corruption,
+                Some(CorruptionMode::Restart | CorruptionMode::Panic)
+            )
+        {
+            errors.push(format!(
+                "veritytab option 'error-as-corruption' restarts or panics on an I/O error as \
+                 on a corrupted block, so it needs restart-on-corruption or panic-on-corruption \
+                 beside it ({}): add one of them",
+                match options.corruption {
+                    Some(mode) => format!("{mode} was given"),
+                    None => "neither was given".into(),
+                }
+            ));
+        }
         if errors.is_empty() {
             Ok(options)
         } else {
@@ -234,6 +260,7 @@ impl VerityOptions {
                 n => return Err(format!("{n} is not from 2 to 24")),
             },
             "root-hash-signature" => self.root_hash_signature = Some(signature(value)?),
+            "error-as-corruption" => self.error_as_corruption = true,
             "ignore-zero-blocks" => self.ignore_zero_blocks = true,
             "check-at-most-once" => self.check_at_most_once = true,
             _ => match corruption {
@@ -244,7 +271,13 @@ impl VerityOptions {
                     _ => self.corruption = Some(mode),
                 },
                 None => {
-                    let hint = if key.contains('_') {
+                    let hint = if let Some(mode) = error_mode(key) {
+                        format!(
+                            "; the kernel's {} is veritytab's \
+                             {mode}-on-corruption,error-as-corruption",
+                            key.replace('-', "_")
+                        )
+                    } else if key.contains('_') {
                         format!("; did you mean {}?", key.replace('_', "-"))
                     } else {
                         String::new()
@@ -257,6 +290,16 @@ impl VerityOptions {
             },
         }
         Ok(())
+    }
+}
+
+/// `restart` or `panic` when `key` names the kernel's `restart_on_error` or
+/// `panic_on_error`, in either spelling.
+fn error_mode(key: &str) -> Option<&'static str> {
+    match key.replace('_', "-").as_str() {
+        "restart-on-error" => Some("restart"),
+        "panic-on-error" => Some("panic"),
+        _ => None,
     }
 }
 
@@ -308,6 +351,9 @@ impl fmt::Display for VerityOptions {
         );
         if let Some(mode) = self.corruption {
             items.push(mode.to_string());
+        }
+        if self.error_as_corruption {
+            items.push("error-as-corruption".into());
         }
         if self.ignore_zero_blocks {
             items.push("ignore-zero-blocks".into());

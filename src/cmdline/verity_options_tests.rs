@@ -64,6 +64,20 @@ fn good_options() {
             "panic-on-corruption,panic-on-corruption",
             opts(|o| o.corruption = Some(CorruptionMode::Panic)),
         ),
+        (
+            "restart-on-corruption,error-as-corruption",
+            opts(|o| {
+                o.corruption = Some(CorruptionMode::Restart);
+                o.error_as_corruption = true;
+            }),
+        ),
+        (
+            "error-as-corruption,panic-on-corruption",
+            opts(|o| {
+                o.corruption = Some(CorruptionMode::Panic);
+                o.error_as_corruption = true;
+            }),
+        ),
         ("ignore-zero-blocks", opts(|o| o.ignore_zero_blocks = true)),
         ("check-at-most-once", opts(|o| o.check_at_most_once = true)),
         (
@@ -147,6 +161,12 @@ fn bad_options_and_near_misses() {
         "hashoffset=4096",
         "ignore-corruptions",
         "panic-on-error",
+        "restart-on-error",
+        "restart_on_error",
+        // error-as-corruption restarts or panics: it needs a mode that does.
+        "error-as-corruption",
+        "ignore-corruption,error-as-corruption",
+        "error-as-corruption=1",
         "noauto",
         "nofail",
     ];
@@ -170,6 +190,20 @@ fn every_bad_item_is_reported() {
     assert!(errors[2].contains("unknown key 'bogus'"), "{errors:?}");
     let hint = VerityOptions::parse("hash_offset=4096").unwrap_err();
     assert!(hint[0].contains("did you mean hash-offset?"), "{hint:?}");
+    let hint = VerityOptions::parse("panic_on_error").unwrap_err();
+    assert!(
+        hint[0].contains(
+            "the kernel's panic_on_error is veritytab's panic-on-corruption,error-as-corruption"
+        ),
+        "{hint:?}"
+    );
+    let alone = VerityOptions::parse("error-as-corruption").unwrap_err();
+    assert_eq!(alone.len(), 1, "{alone:?}");
+    assert!(
+        alone[0].contains("needs restart-on-corruption or panic-on-corruption")
+            && alone[0].contains("neither was given"),
+        "{alone:?}"
+    );
 }
 
 #[test]
@@ -185,6 +219,7 @@ fn display_round_trips() {
         uuid: Guid::parse(GUID).ok(),
         hash: Some("sha256".into()),
         corruption: Some(CorruptionMode::Restart),
+        error_as_corruption: true,
         ignore_zero_blocks: true,
         check_at_most_once: true,
         fec_device: Some(DeviceSpec::PartLabel("fec,a\\b".into())),

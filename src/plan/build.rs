@@ -23,6 +23,12 @@ fn verity_words(args: &BootArgs) -> Vec<String> {
         Some(CorruptionMode::Panic) => words.push("panic_on_corruption"),
         None => {}
     }
+    // Linux 6.12; the options parser allows it only with restart or panic on corruption.
+    match (o.error_as_corruption, o.corruption) {
+        (true, Some(CorruptionMode::Restart)) => words.push("restart_on_error"),
+        (true, Some(CorruptionMode::Panic)) => words.push("panic_on_error"),
+        _ => {}
+    }
     if o.ignore_zero_blocks {
         words.push("ignore_zero_blocks");
     }

@@ -6,7 +6,24 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::dm_table::{DevRef, TableLine};
+use crate::dm_table::{DevRef, TableLine, Target};
+use crate::dm_versions::{Requirement, TargetVersion};
+
+/// dm-verity of Linux 6.1, the oldest kernel verinit is tested on; a table needing more
+/// says so in the plan.
+const TESTED_VERITY: TargetVersion = TargetVersion(1, 9, 0);
+
+/// The newest need of a verity table in `table` beyond `TESTED_VERITY`.
+fn newer_than_tested(table: &[TableLine]) -> Option<Requirement> {
+    table.iter().find_map(|l| match &l.target {
+        Target::Verity(v) => v
+            .kernel_needs()
+            .first()
+            .copied()
+            .filter(|n| n.version > TESTED_VERITY),
+        _ => None,
+    })
+}
 
 /// How long to wait for devices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,6 +122,15 @@ impl Step {
                 "uuid": uuid,
                 "read_only": read_only,
                 "table": table.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "needs": table.iter().filter_map(|l| match &l.target {
+                    Target::Verity(v) => v.kernel_needs().first().map(|n| json!({
+                        "target": "verity",
+                        "version": n.version.to_string(),
+                        "linux": n.linux,
+                        "for": n.word,
+                    })),
+                    _ => None,
+                }).next(),
             }),
             Step::ReadAll { source } => json!({ "source": source.to_string() }),
             Step::WriteBootRecord { path } => json!({ "path": path }),
@@ -187,6 +213,14 @@ impl fmt::Display for Step {
                 write!(f, "dm create {name} uuid {uuid} {mode}")?;
                 for line in table {
                     write!(f, "\n    {line}")?;
+                }
+                if let Some(need) = newer_than_tested(table) {
+                    write!(
+                        f,
+                        "\n    (needs dm-verity {} or later, Linux {}, for {}; verinit checks \
+                         the kernel's before loading it)",
+                        need.version, need.linux, need.word
+                    )?;
                 }
                 Ok(())
             }

@@ -1,9 +1,22 @@
-//! The QEMU cases both kernels' suites run, in one table: `tests/qemu_boot.rs` (Debian's
-//! kernel with `build/initramfs.cpio`) and `tests/qemu_embedded.rs` (our kernel, verinit
-//! built in, no `-initrd`). A suite says `qemu_cases!(KERNEL);` inside a module named
-//! for it, which defines one `#[test]` per case there; its `Kernel` says what the suite
-//! adds to every boot. Cases that need one kernel's own parts (a module left out of the
+//! The QEMU cases every kernel's suite runs, in one table: `tests/qemu_boot.rs` (Debian's
+//! kernel with `build/initramfs.cpio`), `tests/qemu_embedded.rs` (our kernel, verinit
+//! built in, no `-initrd`) and `tests/qemu_arm64.rs` (Debian's arm64 kernel). A suite
+//! says `qemu_cases!(KERNEL);` inside a module named for it, which defines one `#[test]`
+//! per case there; its `Kernel` says what the suite adds to every boot (its `prepare`
+//! chooses the machine: `qemu::use_arch`, `qemu::embedded`). `qemu_cases!(core: KERNEL);`
+//! defines only the core cases, for a suite whose boots cost more (arm64 under TCG): every
+//! way to name the root, a late disk, a wrong root hash and a flipped byte.
+//! `qemu_cases!(corruption: KERNEL);` defines the corruption policy cases
+//! (`corruption.rs`); `qemu_cases!(signatures: KERNEL);` the signed roots on a kernel that
+//! trusts the test key, `qemu_cases!(untrusted_signatures: KERNEL);` those on Debian's
+//! kernels, which do not (`signatures.rs`). Cases that need one kernel's own parts (a module left out of the
 //! initramfs, Debian's keyring) stay in that kernel's suite. Helpers: `tests/qemu/mod.rs`.
+
+// Each suite uses a part of the cases.
+#[allow(dead_code)]
+pub mod corruption;
+#[allow(dead_code)]
+pub mod signatures;
 
 use crate::common::{corrupt_root_data, Fixture};
 use crate::qemu::{make_disk, qemu_fixture, root_hash, Boot, Booted};
@@ -19,9 +32,42 @@ pub struct Kernel {
     pub check: fn(&Booted),
 }
 
-/// Defines, where it is invoked, one `#[test]` per case, booting the `Kernel` given.
+/// Defines, where it is invoked, one `#[test]` per case, booting the `Kernel` given: all
+/// of them, or (`core:`) the core ones.
 macro_rules! qemu_cases {
     ($kernel:expr) => {
+        qemu_cases!(@core $kernel);
+        qemu_cases!(@more $kernel);
+    };
+    (core: $kernel:expr) => {
+        qemu_cases!(@core $kernel);
+    };
+    (corruption: $kernel:expr) => {
+        qemu_cases!(@corruption $kernel;
+            corruption_restarts_with_restart_on_corruption,
+            corruption_panics_with_panic_on_corruption,
+            corruption_is_logged_and_passed_on_with_ignore_corruption,
+            corruption_fails_reads_by_default,
+        );
+    };
+    (signatures: $kernel:expr) => {
+        qemu_cases!(@module signatures $kernel;
+            signed_image_boots_without_roothash,
+            required_signature_with_roothash_boots,
+            refuses_signature_by_untrusted_key,
+            refuses_tampered_signature,
+            rejected_signature_does_not_fall_back,
+            refuses_signed_root_hash_of_another_image,
+            required_signature_refuses_unsigned_image,
+        );
+    };
+    (untrusted_signatures: $kernel:expr) => {
+        qemu_cases!(@module signatures $kernel;
+            signed_image_with_roothash_boots,
+            refuses_signature_kernel_does_not_trust,
+        );
+    };
+    (@core $kernel:expr) => {
         qemu_cases!(@boots $kernel;
             // (test: scenario, root file system type): boots that must pass, each on the
             // image its scenario names (`image=<scenario>/a`).
@@ -29,13 +75,23 @@ macro_rules! qemu_cases {
             boots_by_partition_uuid: "one-pv", "squashfs";
             // root=PARTUUID=<LV UUID>, the PV in a GPT partition of type Linux LVM.
             boots_by_lv_uuid_on_gpt_partition: "gpt-disk-pv", "squashfs";
-            // root=PARTUUID=<LV UUID>, the first metadata area's header damaged.
-            boots_by_lv_uuid_with_damaged_first_mda: "damaged-mda1", "squashfs";
             // root=/dev/mapper/vg0-root, the metadata text wrapped around its ring's end.
             boots_by_dm_name_with_wrapped_metadata: "wrapped", "squashfs";
             // roothash= alone: the partition whose UUID is the root hash's first half,
             // inside one of two LVs holding disk images (the other LV holds image b).
             boots_by_root_hash_alone: "dps-in-lv", "squashfs";
+        );
+        qemu_cases!(@cases $kernel;
+            boots_by_vg_lv_name_with_init_and_args,
+            boots_disk_that_appears_late,
+            refuses_wrong_root_hash,
+            refuses_corrupted_data_block,
+        );
+    };
+    (@more $kernel:expr) => {
+        qemu_cases!(@boots $kernel;
+            // root=PARTUUID=<LV UUID>, the first metadata area's header damaged.
+            boots_by_lv_uuid_with_damaged_first_mda: "damaged-mda1", "squashfs";
             // The hash tree in its own LV (root-verity), root=/dev/vg0/root.
             boots_separate_hash_lv: "separate-hash-lv", "squashfs";
             // The hash tree appended to the squashfs in the same LV, found by its
@@ -63,10 +119,6 @@ macro_rules! qemu_cases {
         );
         qemu_cases!(@cases $kernel;
             boots_same_image_in_two_lvs,
-            boots_by_vg_lv_name_with_init_and_args,
-            boots_disk_that_appears_late,
-            refuses_wrong_root_hash,
-            refuses_corrupted_data_block,
             refuses_rw,
             boots_with_fec_correcting_damaged_blocks,
             refuses_damaged_block_without_fec,
@@ -89,18 +141,35 @@ macro_rules! qemu_cases {
             crate::qemu_cases::$case(kernel);
         }
     )*};
+    (@corruption $kernel:expr; $($case:ident,)*) => {$(
+        #[test]
+        fn $case() {
+            let kernel = &$kernel;
+            (kernel.prepare)();
+            crate::qemu_cases::corruption::$case(kernel);
+        }
+    )*};
+    (@module $module:ident $kernel:expr; $($case:ident,)*) => {$(
+        #[test]
+        fn $case() {
+            let kernel = &$kernel;
+            (kernel.prepare)();
+            crate::qemu_cases::$module::$case(kernel);
+        }
+    )*};
 }
 
+/// A suite's boots: named with its prefix, checked by its `check`.
 impl Kernel {
-    fn boot_of_fixture(&self, name: &str, fix: &Fixture, extra: &str) -> Boot {
+    pub fn boot_of_fixture(&self, name: &str, fix: &Fixture, extra: &str) -> Boot {
         Boot::of_fixture(&format!("{}{name}", self.prefix), fix, extra)
     }
 
-    fn boot(&self, name: &str, disks: &[std::path::PathBuf], cmdline: &str) -> Boot {
+    pub fn boot(&self, name: &str, disks: &[std::path::PathBuf], cmdline: &str) -> Boot {
         Boot::new(&format!("{}{name}", self.prefix), disks, cmdline)
     }
 
-    fn run(&self, boot: Boot) -> Booted {
+    pub fn run(&self, boot: Boot) -> Booted {
         let booted = boot.run();
         (self.check)(&booted);
         booted
