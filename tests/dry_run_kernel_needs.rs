@@ -134,9 +134,6 @@ fn needs_root_loop_error_as_corruption_alone_is_refused() {
 
 /// The text dry run's stdout.
 fn dry_run_with_text(args: Vec<String>) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_verinit"))
-        .args(&args)
-        .output()
-        .expect("run verinit");
+    let out = common::verinit().args(&args).output().expect("run verinit");
     String::from_utf8_lossy(&out.stdout).to_string()
 }
