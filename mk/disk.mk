@@ -32,9 +32,9 @@ $(DISK): $(DISK_INPUTS) $(BUSYBOX) | deps
 # (x86_64: isa-debug-exit; arm64: Arm semihosting SYS_EXIT); 0 is a poweroff, a reboot or
 # a panic (verinit's failure policy), never a pass.
 demo: $(BIN) kernel initramfs disk
-	@echo "demo: booting $(DISK) ($(ARCH)) with: $$(cat $(BUILD)/disk.cmdline)"
-	@status=0; scripts/qemu-boot --arch $(ARCH) --timeout $(DEMO_TIMEOUT) --kernel $(BUILD)/vmlinux \
-	    --initrd $(BUILD)/initramfs.cpio --disk $(DISK) --append "$$(cat $(BUILD)/disk.cmdline)" \
+	@echo "demo: booting $(DISK) ($(ARCH), $$(cat $(KERNEL_VERSION))) with: $$(cat $(BUILD)/disk.cmdline)"
+	@status=0; scripts/qemu-boot --arch $(ARCH) --timeout $(DEMO_TIMEOUT) --kernel $(VMLINUX) \
+	    --initrd $(KERNEL_BUILD)/initramfs.cpio --disk $(DISK) --append "$$(cat $(BUILD)/disk.cmdline)" \
 	    --log $(BUILD)/demo-console.log || status=$$?; \
 	case $$status in \
 	    3) echo "demo: PASS: the verified root's init ran and ended QEMU with status 3; console in $(BUILD)/demo-console.log" ;; \

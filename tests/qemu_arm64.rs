@@ -31,7 +31,7 @@ mod qemu;
 #[allow(dead_code)]
 mod qemu_cases;
 
-use qemu::{qemu_fixture, root_hash, use_arch, Arch, Booted};
+use qemu::{use_arch, Arch, Booted};
 use qemu_cases::Kernel;
 
 fn arm64() {
@@ -67,47 +67,10 @@ mod needs_qemu_root_loop_arm64_corruption {
     qemu_cases!(corruption: super::ARM64);
 }
 
-// ---------------------------------------------------------------- signatures
-
-/// The `signed` fixture's image (in root=/dev/vg0/root's LV) with the root hash on the
-/// command line: verinit reads the arm64 root-verity-sig partition, finds the signature
-/// well-formed for this root hash, and leaves it out of the table (no
-/// `dm_verity.require_signatures=1`); the root boots on Debian's kernel, which could not
-/// check it.
-#[test]
-fn needs_qemu_root_loop_arm64_signed_image_with_roothash_boots() {
-    arm64();
-    let fix = qemu_fixture("signed");
-    let extra = format!("roothash={}", root_hash(&fix));
-    let booted = ARM64.run(ARM64.boot_of_fixture("signed-roothash", &fix, &extra));
-    let pass = booted.assert_passed();
-    let uuid = format!("CRYPT-VERITY-{}-root", &root_hash(&fix)[..32]);
-    booted.assert_pass_says(&pass, "dm-uuid", &uuid);
-    let text = booted.verinit_text();
-    assert!(
-        !text.contains("add key") && !text.contains("root_hash_sig_key_desc"),
-        "with roothash= and no dm_verity.require_signatures=1 the signature is not the \
-         kernel's to check\n{}",
-        booted.describe()
-    );
-}
-
-/// No roothash=: the root hash and its signature come from the image's arm64
-/// root-verity-sig partition; verinit puts the signature in the keyring and names it in
-/// the table, and Debian's kernel, which does not trust the test key, refuses it (ENOKEY).
-#[test]
-fn needs_qemu_root_loop_arm64_refuses_signature_debian_does_not_trust() {
-    arm64();
-    let fix = qemu_fixture("signed");
-    let booted =
-        ARM64.run(ARM64.boot_of_fixture("signed-debian", &fix, "dm_verity.require_signatures=1"));
-    booted.assert_refused("poweroff", &["does not trust the key", "ENOKEY"]);
-    let text = booted.verinit_text();
-    assert!(
-        text.contains("module dm_verity: parameters require_signatures=1")
-            && text.contains("add key user verinit:root:")
-            && text.contains("root_hash_sig_key_desc verinit:root:"),
-        "the module should get its parameter and the table the signature\n{}",
-        booted.describe()
-    );
+/// The signed root as Debian's kernel can check it (tests/qemu_cases/signatures.rs): with
+/// roothash= it boots, the signature left out of the table; without, the kernel refuses
+/// the test key (ENOKEY). `tests/qemu_embedded_arm64.rs` boots signed roots on a kernel
+/// that trusts it.
+mod needs_qemu_root_loop_arm64_signatures {
+    qemu_cases!(untrusted_signatures: super::ARM64);
 }
