@@ -61,21 +61,22 @@ impl VerityTarget {
     /// What its option words need, the newest need first (only the words that came after
     /// dm-verity's first release; none for a table without options).
     pub fn kernel_needs(&self) -> Vec<Requirement> {
-        let mut needs: Vec<Requirement> = VERITY_OPTIONS
+        // VERITY_OPTIONS is oldest first (a test holds it to that).
+        VERITY_OPTIONS
             .iter()
+            .rev()
             .filter(|r| self.options.iter().any(|w| w == r.word))
             .copied()
-            .collect();
-        needs.sort_by_key(|r| std::cmp::Reverse(r.version));
-        needs
+            .collect()
     }
 }
 
-/// Why a kernel whose verity target is `have` cannot load a table with these needs, or
-/// None when it can: every word its version predates, and the release that has them all.
+/// Why a kernel whose verity target is `have` cannot load a table with these needs (as
+/// `kernel_needs` gives them, newest first), or None when it can: every word its version
+/// predates, and the release that has them all.
 pub fn unsupported(needs: &[Requirement], have: TargetVersion) -> Option<String> {
     let missing: Vec<&Requirement> = needs.iter().filter(|r| r.version > have).collect();
-    let newest = missing.iter().max_by_key(|r| r.version)?;
+    let newest = missing.first()?; // needs come newest first
     let words: Vec<&str> = missing.iter().map(|r| r.word).collect();
     Some(format!(
         "the kernel's dm-verity target is version {have}, older than {} which {} needs \

@@ -151,20 +151,12 @@ mod needs_qemu_root_loop_linux612_error_as_corruption {
     }
 
     fn assert_table_ends(booted: &Booted, words: &str) {
-        let table = booted
-            .console
-            .lines()
-            .find(|l| l.contains(" verity 1 "))
-            .unwrap_or_else(|| panic!("no verity table in the log\n{}", booted.describe()));
+        let table = booted.verity_table();
         assert!(table.ends_with(words), "{table}\n{}", booted.describe());
     }
 
     fn assert_no_pass(booted: &Booted) {
-        assert!(
-            !booted.markers().iter().any(|m| m.starts_with("PASS")),
-            "a root with an unreadable block must not pass\n{}",
-            booted.describe()
-        );
+        booted.assert_no_pass("a root with an unreadable block");
     }
 
     #[test]

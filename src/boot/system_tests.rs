@@ -480,12 +480,10 @@ fn plan_with_words(words: &str) -> Plan {
     p
 }
 
-#[test]
-fn a_table_the_kernels_verity_predates_is_refused_before_it_loads() {
-    let words = "restart_on_corruption restart_on_error";
-    // Linux 6.1's dm-verity.
+/// Runs `plan_with_words(words)` on a kernel whose verity target says `version`.
+fn run_on_verity(version: Option<TargetVersion>, words: &str) -> (StepError, Recorder) {
     let mut rec = Recorder {
-        verity_version: Some(TargetVersion(1, 8, 1)),
+        verity_version: version,
         ..Recorder::default()
     };
     let err = execute(
@@ -495,6 +493,14 @@ fn a_table_the_kernels_verity_predates_is_refused_before_it_loads() {
         &mut no_record,
     )
     .error;
+    (err, rec)
+}
+
+#[test]
+fn a_table_the_kernels_verity_predates_is_refused_before_it_loads() {
+    let words = "restart_on_corruption restart_on_error";
+    // Linux 6.1's dm-verity.
+    let (err, rec) = run_on_verity(Some(TargetVersion(1, 8, 1)), words);
     assert_eq!(err.step, 4, "{err}");
     assert!(
         err.what.contains("version 1.8.1, older than 1.10.0")
@@ -510,17 +516,7 @@ fn a_table_the_kernels_verity_predates_is_refused_before_it_loads() {
 
     // A kernel that has them, and one that cannot say: the table is loaded.
     for version in [Some(TargetVersion(1, 10, 0)), None] {
-        let mut rec = Recorder {
-            verity_version: version,
-            ..Recorder::default()
-        };
-        let err = execute(
-            &plan_with_words(words),
-            &mut rec,
-            &mut |_, _| {},
-            &mut no_record,
-        )
-        .error;
+        let (err, rec) = run_on_verity(version, words);
         assert_eq!(err.what, "recorded", "{version:?}");
         assert!(
             rec.calls.iter().any(|c| c.starts_with("dm root")),

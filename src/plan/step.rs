@@ -13,14 +13,10 @@ use crate::dm_versions::{Requirement, TargetVersion};
 /// says so in the plan.
 const TESTED_VERITY: TargetVersion = TargetVersion(1, 9, 0);
 
-/// The newest need of a verity table in `table` beyond `TESTED_VERITY`.
-fn newer_than_tested(table: &[TableLine]) -> Option<Requirement> {
+/// The newest need of the verity table among `table`'s lines, if it has one.
+fn newest_need(table: &[TableLine]) -> Option<Requirement> {
     table.iter().find_map(|l| match &l.target {
-        Target::Verity(v) => v
-            .kernel_needs()
-            .first()
-            .copied()
-            .filter(|n| n.version > TESTED_VERITY),
+        Target::Verity(v) => v.kernel_needs().first().copied(),
         _ => None,
     })
 }
@@ -122,15 +118,12 @@ impl Step {
                 "uuid": uuid,
                 "read_only": read_only,
                 "table": table.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                "needs": table.iter().filter_map(|l| match &l.target {
-                    Target::Verity(v) => v.kernel_needs().first().map(|n| json!({
-                        "target": "verity",
-                        "version": n.version.to_string(),
-                        "linux": n.linux,
-                        "for": n.word,
-                    })),
-                    _ => None,
-                }).next(),
+                "needs": newest_need(table).map(|n| json!({
+                    "target": "verity",
+                    "version": n.version.to_string(),
+                    "linux": n.linux,
+                    "for": n.word,
+                })),
             }),
             Step::ReadAll { source } => json!({ "source": source.to_string() }),
             Step::WriteBootRecord { path } => json!({ "path": path }),
@@ -214,7 +207,7 @@ impl fmt::Display for Step {
                 for line in table {
                     write!(f, "\n    {line}")?;
                 }
-                if let Some(need) = newer_than_tested(table) {
+                if let Some(need) = newest_need(table).filter(|n| n.version > TESTED_VERITY) {
                     write!(
                         f,
                         "\n    (needs dm-verity {} or later, Linux {}, for {}; verinit checks \

@@ -63,23 +63,11 @@ pub fn base_cmdline() -> String {
 
 // ---------------------------------------------------------------- the machine
 
-/// The architecture every boot of a test process emulates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // not every test file boots arm64
-pub enum Arch {
-    X86_64,
-    Arm64,
-}
+/// The architecture every boot of a test process emulates: the one `tests/common`
+/// names (`name`, `target`, `dps`), with what a QEMU boot of it needs besides.
+pub use crate::common::Arch;
 
 impl Arch {
-    /// As `make ARCH=`, `scripts/qemu-boot --arch` and make-fixture's `ARCH=` spell it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Arch::X86_64 => "x86_64",
-            Arch::Arm64 => "arm64",
-        }
-    }
-
     /// The serial console: the PC's 16550, or QEMU virt's PL011.
     pub fn console(self) -> &'static str {
         match self {
@@ -857,6 +845,26 @@ impl Booted {
             self.stderr,
             self.log.display()
         )
+    }
+
+    /// The verity table verinit loaded, from its log.
+    #[allow(dead_code)] // only the corruption cases read it
+    pub fn verity_table(&self) -> String {
+        self.console
+            .lines()
+            .find(|l| l.contains(" verity 1 "))
+            .unwrap_or_else(|| panic!("no verity table in the log\n{}", self.describe()))
+            .to_string()
+    }
+
+    /// The root's init did not pass (it may have run and failed, or never run).
+    #[allow(dead_code)] // only the corruption cases need it
+    pub fn assert_no_pass(&self, why: &str) {
+        assert!(
+            !self.markers().iter().any(|m| m.starts_with("PASS")),
+            "{why} must not pass\n{}",
+            self.describe()
+        );
     }
 
     /// The marker lines (`VERINIT-TEST: ...`), without what precedes the marker.

@@ -30,28 +30,14 @@ fn boot_corrupted(kernel: &Kernel, name: &str, options: &str) -> Booted {
     kernel.run(boot)
 }
 
-/// The verity table verinit loaded, from its log.
-fn verity_table(booted: &Booted) -> String {
-    booted
-        .console
-        .lines()
-        .find(|l| l.contains(" verity 1 "))
-        .unwrap_or_else(|| panic!("no verity table in the log\n{}", booted.describe()))
-        .to_string()
-}
-
 fn assert_no_pass(booted: &Booted) {
-    assert!(
-        !booted.markers().iter().any(|m| m.starts_with("PASS")),
-        "a corrupted root must not pass\n{}",
-        booted.describe()
-    );
+    booted.assert_no_pass("a corrupted root");
 }
 
 pub fn corruption_restarts_with_restart_on_corruption(kernel: &Kernel) {
     let booted = boot_corrupted(kernel, "corrupt-restart", "restart-on-corruption");
     assert!(
-        verity_table(&booted).ends_with(" 1 restart_on_corruption"),
+        booted.verity_table().ends_with(" 1 restart_on_corruption"),
         "{}",
         booted.describe()
     );
@@ -72,7 +58,7 @@ pub fn corruption_restarts_with_restart_on_corruption(kernel: &Kernel) {
 pub fn corruption_panics_with_panic_on_corruption(kernel: &Kernel) {
     let booted = boot_corrupted(kernel, "corrupt-panic", "panic-on-corruption");
     assert!(
-        verity_table(&booted).ends_with(" 1 panic_on_corruption"),
+        booted.verity_table().ends_with(" 1 panic_on_corruption"),
         "{}",
         booted.describe()
     );
@@ -88,7 +74,7 @@ pub fn corruption_panics_with_panic_on_corruption(kernel: &Kernel) {
 pub fn corruption_is_logged_and_passed_on_with_ignore_corruption(kernel: &Kernel) {
     let booted = boot_corrupted(kernel, "corrupt-ignore", "ignore-corruption");
     assert!(
-        verity_table(&booted).ends_with(" 1 ignore_corruption"),
+        booted.verity_table().ends_with(" 1 ignore_corruption"),
         "{}",
         booted.describe()
     );
@@ -110,7 +96,7 @@ pub fn corruption_is_logged_and_passed_on_with_ignore_corruption(kernel: &Kernel
 pub fn corruption_fails_reads_by_default(kernel: &Kernel) {
     let booted = boot_corrupted(kernel, "corrupt-default", "");
     assert!(
-        !verity_table(&booted).contains("_corruption"),
+        !booted.verity_table().contains("_corruption"),
         "{}",
         booted.describe()
     );
