@@ -8,6 +8,7 @@
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
+use super::io_counts::IoCounts;
 use super::log::{ms, Log};
 use super::system::{self, System};
 use crate::cmdline::BootArgs;
@@ -64,6 +65,7 @@ pub fn boot_copies(
         // The record step's warnings, logged by the next step's progress call.
         let new_warnings: RefCell<Vec<String>> = RefCell::new(Vec::new());
         let mut step_start = Instant::now();
+        let mut step_counts = IoCounts::now();
         let mut previous: Option<String> = None;
         let steps_done: RefCell<Vec<(String, Duration)>> = RefCell::new(Vec::new());
         let attempt = system::execute(
@@ -71,13 +73,18 @@ pub fn boot_copies(
             sys,
             &mut |i, step| {
                 if let Some(p) = previous.take() {
-                    log.info(&format!("  done in {}: {p}", ms(step_start.elapsed())));
+                    log.info(&format!(
+                        "  done in {}: {p} ({})",
+                        ms(step_start.elapsed()),
+                        IoCounts::now().since(&step_counts)
+                    ));
                     steps_done.borrow_mut().push((p, step_start.elapsed()));
                 }
                 for w in new_warnings.borrow_mut().drain(..) {
                     log.warn(&w);
                 }
                 step_start = Instant::now();
+                step_counts = IoCounts::now();
                 log.info(&format!("step {}: {step}", i + 1));
                 previous = Some(step.kind().to_string());
                 if matches!(step, Step::Exec { .. }) {

@@ -6,6 +6,7 @@
 //! returns.
 
 pub mod attempt;
+pub mod io_counts;
 pub mod linux;
 pub mod log;
 pub mod modules;
@@ -16,6 +17,7 @@ pub mod wait;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use self::io_counts::IoCounts;
 use self::log::{ms, Log};
 use crate::cmdline::{self, BootArgs, FailurePolicy};
 use crate::report::{self, Report};
@@ -64,6 +66,7 @@ pub fn run() -> ! {
     args.init_args = std::env::args().skip(1).collect();
 
     let t = Instant::now();
+    let counts = IoCounts::now();
     let release = rustix::system::uname()
         .release()
         .to_string_lossy()
@@ -85,9 +88,10 @@ pub fn run() -> ! {
                 }
             }
             log.info(&format!(
-                "phase modules: loaded {loaded} of {} in {}",
+                "phase modules: loaded {loaded} of {} in {} ({})",
                 list.len(),
-                ms(t.elapsed())
+                ms(t.elapsed()),
+                IoCounts::now().since(&counts)
             ));
         }
         Err(e) => log.warn(&e),
@@ -95,6 +99,7 @@ pub fn run() -> ! {
 
     let mut phases = vec![("modules".to_string(), t.elapsed())];
     let t = Instant::now();
+    let counts = IoCounts::now();
     let found = wait::wait_for_root(&args, &mut log);
     if let Err(e) = &found.outcome.plan {
         let report = Report::new(&text, &args, &found.scan, &found.outcome).text();
@@ -108,7 +113,11 @@ pub fn run() -> ! {
         };
         fail(&mut log, Some(&args), Some(&report), &why)
     }
-    log.info(&format!("phase devices and plan: {}", ms(t.elapsed())));
+    log.info(&format!(
+        "phase devices and plan: {} ({})",
+        ms(t.elapsed()),
+        IoCounts::now().since(&counts)
+    ));
     phases.push(("devices and plan".to_string(), t.elapsed()));
     let mut warnings = Vec::new();
     if found.timed_out && !found.outcome.pending.is_empty() {

@@ -219,6 +219,9 @@ fn read_table(src: &dyn ReadAt, ss: u32, lba: u64) -> Result<Option<GptDisk>, Gp
     if sectors < 3 || lba >= sectors {
         return Ok(None);
     }
+    // The header and, where GPTs put it, the entry array after it (128 entries of 128
+    // bytes): one wait for both.
+    src.prefetch(header_offset, ss64 + 128 * u64::from(ENTRY_SIZE));
     let sector = read_vec(src, header_offset, ss64).map_err(|e| fail(header_offset, e.cause))?;
     let Some(h) = parse_header(&sector, lba, sectors).map_err(|c| fail(header_offset, c))? else {
         return Ok(None);

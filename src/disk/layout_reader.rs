@@ -95,6 +95,28 @@ impl ReadAt for LayoutReader {
         }
         Ok(())
     }
+    fn prefetch(&self, offset: u64, len: u64) {
+        // Each run of contiguous sectors to its source, as `read_exact_at` maps them.
+        let end = offset.saturating_add(len).min(self.len);
+        let mut pos = offset;
+        while pos < end {
+            let (sector, within) = (pos / SECTOR_SIZE, pos % SECTOR_SIZE);
+            let Some((source, phys, run)) = self.layout.locate(sector) else {
+                return;
+            };
+            let Some(src) = self.sources.get(source) else {
+                return;
+            };
+            let n = (end - pos).min(run.saturating_mul(SECTOR_SIZE) - within);
+            if let Some(at) = phys
+                .checked_mul(SECTOR_SIZE)
+                .and_then(|b| b.checked_add(within))
+            {
+                src.prefetch(at, n);
+            }
+            pos = pos.saturating_add(n.max(1));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -133,5 +155,57 @@ mod tests {
             assert_eq!(part[..412], all[7 * 512 + 100..8 * 512]);
             assert_eq!(part[..], all[7 * 512 + 100..7 * 512 + 1124]);
         }
+    }
+
+    /// Records the prefetches it is given.
+    struct Recorder {
+        name: String,
+        len: u64,
+        seen: std::sync::Mutex<Vec<(u64, u64)>>,
+    }
+
+    impl ReadAt for Recorder {
+        fn name(&self) -> &str {
+            &self.name
+        }
+        fn len(&self) -> u64 {
+            self.len
+        }
+        fn read_exact_at(&self, _: u64, _: &mut [u8]) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn prefetch(&self, offset: u64, len: u64) {
+            self.seen.lock().unwrap().push((offset, len));
+        }
+    }
+
+    #[test]
+    fn prefetches_map_like_reads() {
+        let recorders: Vec<Arc<Recorder>> = (0..2)
+            .map(|i| {
+                Arc::new(Recorder {
+                    name: format!("d{i}"),
+                    len: 400 * 512,
+                    seen: Default::default(),
+                })
+            })
+            .collect();
+        let sources: Vec<Arc<dyn ReadAt>> = recorders
+            .iter()
+            .map(|r| r.clone() as Arc<dyn ReadAt>)
+            .collect();
+        // Stripes of 8 sectors over two sources, each from its sector 100.
+        let reader = LayoutReader::new("lv".into(), striped(2, 8, 64), sources);
+        // Sectors 6..18: 6..8 on d0, 8..16 on d1, 16..18 on d0 again.
+        reader.prefetch(6 * 512, 12 * 512);
+        let d0 = recorders[0].seen.lock().unwrap().clone();
+        let d1 = recorders[1].seen.lock().unwrap().clone();
+        assert_eq!(d0, vec![(106 * 512, 2 * 512), (108 * 512, 2 * 512)]);
+        assert_eq!(d1, vec![(100 * 512, 8 * 512)]);
+        // Past the end: clamped, and nothing at all from beyond it.
+        reader.prefetch(reader.len() - 512, 1 << 20);
+        reader.prefetch(reader.len() + 512, 512);
+        let total: usize = recorders.iter().map(|r| r.seen.lock().unwrap().len()).sum();
+        assert_eq!(total, 4);
     }
 }

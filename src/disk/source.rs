@@ -21,6 +21,13 @@ pub trait ReadAt: Send + Sync {
     /// Fills all of `buf` from byte `offset`. Callers check bounds first (see `read_vec`).
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
 
+    /// A hint that `[offset, offset + len)` will be read soon: a device starts reading it
+    /// now, beside other prefetches, so that the reads that follow wait once for all of
+    /// them instead of once each. It reads nothing into the caller and changes no
+    /// result: a prefetch that fails only leaves the later read to do the work (and to
+    /// report the error). Clamped to the source.
+    fn prefetch(&self, _offset: u64, _len: u64) {}
+
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -46,6 +53,34 @@ impl fmt::Display for ReadError {
 }
 
 impl std::error::Error for ReadError {}
+
+/// What this process has read from files and devices so far: for the boot log's
+/// per-phase counts. Relaxed counters; reads from memory are not counted.
+pub mod counters {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    static READS: AtomicU64 = AtomicU64::new(0);
+    static BYTES: AtomicU64 = AtomicU64::new(0);
+    static PREFETCHES: AtomicU64 = AtomicU64::new(0);
+
+    pub(super) fn read(bytes: usize) {
+        READS.fetch_add(1, Ordering::Relaxed);
+        BYTES.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    pub(super) fn prefetch() {
+        PREFETCHES.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// (pread calls, bytes they asked for, prefetch hints given).
+    pub fn get() -> (u64, u64, u64) {
+        (
+            READS.load(Ordering::Relaxed),
+            BYTES.load(Ordering::Relaxed),
+            PREFETCHES.load(Ordering::Relaxed),
+        )
+    }
+}
 
 /// Reads `buf.len()` bytes at `offset`, checking first that they lie inside the source.
 pub fn read_into(src: &dyn ReadAt, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
@@ -127,7 +162,23 @@ impl ReadAt for FileSource {
         self.len
     }
     fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        counters::read(buf.len());
         self.file.read_exact_at(buf, offset)
+    }
+    fn prefetch(&self, offset: u64, len: u64) {
+        let len = len.min(self.len.saturating_sub(offset));
+        if let Some(len) = std::num::NonZeroU64::new(len) {
+            counters::prefetch();
+            // readahead(2) starts the reads into the page cache and returns. Not
+            // posix_fadvise: kernels without CONFIG_ADVISE_SYSCALLS (tinyconfig) lack it,
+            // while readahead(2) is always built.
+            use std::os::fd::AsRawFd;
+            let (Ok(off), Ok(len)) = (i64::try_from(offset), usize::try_from(len.get())) else {
+                return;
+            };
+            // SAFETY: readahead reads no memory of ours; the fd is open for the call.
+            let _ = unsafe { libc::readahead(self.file.as_raw_fd(), off, len) };
+        }
     }
 }
 
@@ -167,6 +218,12 @@ impl ReadAt for Slice {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
         self.inner.read_exact_at(self.start + offset, buf)
+    }
+    fn prefetch(&self, offset: u64, len: u64) {
+        if offset < self.len {
+            let len = len.min(self.len - offset);
+            self.inner.prefetch(self.start + offset, len);
+        }
     }
 }
 

@@ -124,17 +124,30 @@ pub(super) fn disk_images(scan: &Scan) -> Vec<Arc<Image>> {
     images
 }
 
+/// What the planner reads of an image's partitions next, asked for at once: the head of
+/// each (a signature, a filesystem's superblock, a verity superblock and the top of its
+/// tree) and the last block (where an FEC footer would be).
+fn prefetch_partitions(scan: &Scan, partitions: &[Result<Volume, String>]) {
+    const TAIL: u64 = 4096;
+    for vol in partitions.iter().flatten() {
+        let reader = vol.reader(scan);
+        reader.prefetch(0, crate::scan::HEAD_PREFETCH);
+        reader.prefetch(reader.len().saturating_sub(TAIL), TAIL);
+    }
+}
+
 /// The disk image inside LV `lv` of VG `vg`, if it starts with a GPT.
 pub(super) fn lv_image(scan: &Scan, vg: usize, lv: usize) -> LvImage {
     let whole = volume::lv_volume(scan, vg, lv)?;
     let Some(gpt) = volume::volume_gpt(scan, &whole)? else {
         return Ok(None);
     };
-    let partitions = gpt
+    let partitions: Vec<Result<Volume, String>> = gpt
         .partitions
         .iter()
         .map(|p| volume::lv_partition_volume(&whole, p))
         .collect();
+    prefetch_partitions(scan, &partitions);
     Ok(Some(Arc::new(Image {
         label: whole.label.clone(),
         gpt,

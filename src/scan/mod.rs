@@ -29,6 +29,11 @@ use crate::dm_table::DevRef;
 use crate::lvm::metadata::VolumeGroup;
 use crate::units::{Bytes, Sectors};
 
+/// How much of each device and area the scan asks for up front: the GPT (17 KiB with
+/// 512-byte sectors), the LVM label, the metadata area's header at 4 KiB and the first
+/// part of its text.
+pub const HEAD_PREFETCH: u64 = 64 << 10;
+
 /// A stretch of a device that may hold a PV or a filesystem: a GPT partition or a whole
 /// device without a partition table.
 #[derive(Clone, Debug)]
@@ -98,7 +103,18 @@ impl Scan {
             warnings,
             ..Scan::default()
         };
+        // What every device's head holds (GPT, LVM label, metadata area header, and
+        // usually the metadata text) is asked for at once, so the scan waits for the
+        // disks once rather than once per device.
+        for src in scan.sources.iter().flatten() {
+            src.prefetch(0, HEAD_PREFETCH);
+        }
         scan.find_areas();
+        for area in &scan.areas {
+            if let Some(reader) = scan.area_reader(area) {
+                reader.prefetch(0, HEAD_PREFETCH);
+            }
+        }
         scan.find_pvs();
         scan.assemble_vgs();
         scan
