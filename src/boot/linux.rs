@@ -299,6 +299,21 @@ impl System for Linux {
             .collect()
     }
 
+    fn look_up(&mut self, root: &str, paths: &[&str]) {
+        // One thread per path: each blocks on the reads of its own directories and
+        // inodes, and the file system fetches those side by side.
+        std::thread::scope(|scope| {
+            for path in paths {
+                let full = Path::new(root).join(path.trim_start_matches('/'));
+                scope.spawn(move || {
+                    if let Some(p) = resolve_in_root(Path::new(root), &full, 16) {
+                        let _ = std::fs::metadata(p);
+                    }
+                });
+            }
+        });
+    }
+
     fn is_executable(&mut self, root: &str, path: &str) -> bool {
         use std::os::unix::fs::PermissionsExt;
         let full = Path::new(root).join(path.trim_start_matches('/'));

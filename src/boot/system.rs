@@ -70,6 +70,10 @@ pub trait System {
     fn write_file(&mut self, path: &str, contents: &[u8]) -> Result<(), String>;
     /// Which of `dirs` `root` has no directory for.
     fn missing_dirs(&mut self, root: &str, dirs: &[&str]) -> Vec<String>;
+    /// A hint that `paths` inside `root` are about to be looked at (by `missing_dirs`,
+    /// `is_executable` and the switch): the real system looks them up side by side, so
+    /// that the reads of the new root's directories overlap instead of queueing.
+    fn look_up(&mut self, _root: &str, _paths: &[&str]) {}
     /// Whether `path` inside `root` is a file init can be run from.
     fn is_executable(&mut self, root: &str, path: &str) -> bool;
     /// Moves `API_MOUNTS` into `new_root` (those it has a directory for), frees the
@@ -344,6 +348,12 @@ pub fn execute(
                     _ => None,
                 });
                 if let Some(root) = root {
+                    let init = plan.steps.iter().find_map(|s| match s {
+                        Step::Exec { init, .. } => Some(init.as_str()),
+                        _ => None,
+                    });
+                    let paths: Vec<&str> = API_MOUNTS.iter().copied().chain(init).collect();
+                    sys.look_up(root, &paths);
                     for dir in sys.missing_dirs(root, &API_MOUNTS) {
                         warnings.push(format!(
                             "the root file system has no {dir} directory: {dir} stays behind \
