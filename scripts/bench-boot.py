@@ -58,6 +58,10 @@ PRINTK = re.compile(r"\[\s*(\d+\.\d+)\] (.*)$")
 MODULES = re.compile(r"^verinit: phase modules: loaded (\d+) of (\d+) in (\d+) ms")
 DEVPLAN = re.compile(r"^verinit: phase devices and plan: (\d+) ms")
 DONE = re.compile(r"^verinit:   done in (\d+) ms: (\S+)")
+# What verinit's log adds to a phase or step (src/boot/io_counts.rs).
+COUNTS = re.compile(r"\((\d+) preads \((\d+) KiB\), (\d+) prefetches, (\d+) disk reads "
+                    r"\((\d+) KiB\), (\d+) waits\)")
+COUNT_KEYS = ("preads", "pread_kib", "prefetches", "disk_reads", "disk_kib", "waits")
 # dm-mod's init (built in: a device initcall, before dm-init and before any /init).
 DM_READY = re.compile(r"^device-mapper: ioctl: .* initialised")
 
@@ -118,6 +122,16 @@ def require(checks):
         raise ValueError("not in the console: " + ", ".join(missing))
 
 
+def add_counts(r, phase, msg):
+    """Adds a log line's counts (if it has them) to r["counts"][phase]."""
+    m = COUNTS.search(msg)
+    if not m:
+        return
+    c = r.setdefault("counts", {}).setdefault(phase, dict.fromkeys(COUNT_KEYS, 0))
+    for k, v in zip(COUNT_KEYS, m.groups()):
+        c[k] += int(v)
+
+
 def parse(t0, lines):
     """One boot's numbers, in ms."""
     r = {"steps": {}}
@@ -144,10 +158,13 @@ def parse(t0, lines):
         elif mm := MODULES.match(msg):
             r["modules_loaded"], r["modules_total"] = int(mm.group(1)), int(mm.group(2))
             r["modules"] = int(mm.group(3))
+            add_counts(r, "modules", msg)
         elif mm := DEVPLAN.match(msg):
             r["devices_and_plan"] = int(mm.group(1))
+            add_counts(r, "devices and plan", msg)
         elif mm := DONE.match(msg):
             r["steps"].setdefault(mm.group(2), []).append(int(mm.group(1)))
+            add_counts(r, mm.group(2), msg)
     require([
         (f"the root's marker {MARKER!r}", marker is not None),
         ("'Run /init as init process'", "run_init" in ts),
@@ -429,12 +446,14 @@ def cmd_report(args):
 
 
 def cmd_compare(args):
-    notes, vmlinux, cpio = [], None, None
-    while args and args[0] in ("--note", "--embedded-kernel", "--initramfs"):
+    notes, vmlinux, cpio, clock = [], None, None, "QEMU TCG"
+    while args and args[0] in ("--note", "--embedded-kernel", "--initramfs", "--clock"):
         if args[0] == "--note":
             notes.append(args[1])
         elif args[0] == "--embedded-kernel":
             vmlinux = args[1]
+        elif args[0] == "--clock":
+            clock = args[1]
         else:
             cpio = args[1]
         args = args[2:]
@@ -494,7 +513,29 @@ def cmd_compare(args):
     row("QEMU start to exec of /sbin/init (host clock)", "qemu_to_exec_init")
     row("  to the kernel's clock 0 (est.)", "qemu_to_kernel_zero")
 
-    title = f"our kernel: no initramfs vs verinit (QEMU TCG, ms, median (min-max) of {'/'.join(map(str, n))})"
+    # verinit's phases and steps: ms, then what each cost in waits and disk reads.
+    phases = [("modules", "modules"), ("devices and plan", "devices and plan")]
+    steps = [("load-modules", "step: load modules"), ("wait-for-devices", "step: wait for devices"),
+             ("dm-create", "dm create (all devices)"), ("mount", "mount"),
+             ("write-boot-record", "boot record (and the new root's lookups)"), ("switch-root", "switch root")]
+    if all("counts" in b for g in (emb, ext) for b in g):
+        rows.append(("verinit's phases and steps (ms; waits, disk reads)", ["", "", ""]))
+
+        def phase_ms(b, key, kind):
+            return b[key] if kind is None else sum(b["steps"].get(key, []))
+
+        for key, label in phases + steps:
+            kind = None if (key, label) in phases else "step"
+            texts = [""]
+            for g in (emb, ext):
+                ms_ = [phase_ms(b, key.replace(" ", "_") if kind is None else key, kind) for b in g]
+                c = [b["counts"].get(key, dict.fromkeys(COUNT_KEYS, 0)) for b in g]
+                waits = med(x["waits"] for x in c)
+                reads = med(x["disk_reads"] for x in c)
+                texts.append(f"{cell(ms_)}; {waits:.0f} w, {reads:.0f} r")
+            rows.append((f"  {label}", texts))
+
+    title = f"our kernel: no initramfs vs verinit ({clock}, ms, median (min-max) of {'/'.join(map(str, n))})"
     width = max(len(r[0]) for r in rows) + 3
     cw = max(len(t) for _, ts in rows for t in ts) + 2
     out = [title, f"{'':<{width}}" + "".join(f"{c:>{cw}}" for c, _ in cols)]
@@ -519,6 +560,11 @@ def cmd_compare(args):
                f"1-min load average before each boot: {loads}")
     out.append("note: the baseline's init reports only that /proc, /sys and /dev were not moved into the root "
                "(nothing did: no initramfs); all its checks of the verified root passed")
+    if any("counts" in b for g in (emb, ext) for b in g):
+        out.append("note: verinit's rows are its own log: ms (whole, rounded down), then the median count of "
+                   "waits (w: voluntary context switches of all its threads, getrusage: each time it slept, "
+                   "for a disk or a thread) and of read requests the disks completed (r: /proc/diskstats, whole "
+                   "disks, so a dm device's reads are counted on the disk below it)")
     out += [f"note: {x}" for x in notes]
     print("\n".join(out))
 
