@@ -81,14 +81,26 @@ fn disk_stats() -> (u64, u64) {
     let Ok(text) = std::fs::read_to_string("/proc/diskstats") else {
         return (0, 0);
     };
+    // Whether a name is a whole disk, looked up in sysfs once per name: this runs twice
+    // a step, and each lookup costs more than the read of /proc/diskstats.
+    static WHOLE: std::sync::Mutex<Vec<(String, bool)>> = std::sync::Mutex::new(Vec::new());
+    let Ok(mut known) = WHOLE.lock() else {
+        return (0, 0);
+    };
     sum_disk_stats(&text, |name| {
-        !name.starts_with("dm-") && std::path::Path::new("/sys/block").join(name).exists()
+        if let Some((_, whole)) = known.iter().find(|(n, _)| n == name) {
+            return *whole;
+        }
+        let whole =
+            !name.starts_with("dm-") && std::path::Path::new("/sys/block").join(name).exists();
+        known.push((name.to_string(), whole));
+        whole
     })
 }
 
 /// `/proc/diskstats` (Documentation/admin-guide/iostats.rst): major minor name, then
 /// reads completed, reads merged, sectors read, ...
-fn sum_disk_stats(text: &str, whole_disk: impl Fn(&str) -> bool) -> (u64, u64) {
+fn sum_disk_stats(text: &str, mut whole_disk: impl FnMut(&str) -> bool) -> (u64, u64) {
     let mut total = (0u64, 0u64);
     for line in text.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
