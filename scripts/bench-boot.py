@@ -407,7 +407,8 @@ def cmd_report(args):
     row(f"  modules ({what})", col("modules"))
     row("  devices and plan", col("devices_and_plan"))
     names = {"load-modules": "step: load modules", "wait-for-devices": "step: wait for devices",
-             "dm-create": "dm create", "mount": "mount", "switch-root": "switch root"}
+             "dm-create": "dm create", "mount": "mount",
+             "write-boot-record": "boot record (and the new root's lookups)", "switch-root": "switch root"}
     kinds = list(names) + sorted({k for b in boots for k in b["steps"]} - set(names))
     for kind in kinds:
         c = counts(kind)
