@@ -81,7 +81,9 @@ pub fn run(opts: &DryRunOptions) -> i32 {
     report.verify = verify;
     let ok = report.ok();
     if opts.json {
-        print_json(&report.json());
+        let mut out = Vec::with_capacity(64 * 1024);
+        report.write_json(&mut out);
+        print_line(out);
     } else {
         print!("{}", report.text());
         let signed = outcome.plan.as_ref().is_ok_and(|p| {
@@ -123,9 +125,16 @@ fn fail(opts: &DryRunOptions, msg: &str) -> i32 {
 
 /// One line of compact JSON: `--json` is for programs (jq makes it pretty).
 fn print_json(j: &Value) {
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = Vec::new();
     let _ = serde_json::to_writer(&mut out, j);
-    let _ = writeln!(out);
+    print_line(out);
+}
+
+/// Writes the bytes and a newline to stdout in one write.
+fn print_line(mut line: Vec<u8>) {
+    line.push(b'\n');
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(&line);
     let _ = out.flush();
 }
 

@@ -25,6 +25,7 @@ pub mod disk;
 pub mod dm_table;
 pub mod dm_versions;
 pub mod dry_run;
+pub mod heap;
 pub mod id;
 pub mod lvm;
 pub mod plan;

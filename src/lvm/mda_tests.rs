@@ -247,3 +247,31 @@ fn the_cap_applies_to_large_areas() {
         )
     );
 }
+
+#[test]
+fn a_text_the_same_as_one_checked_is_taken_and_a_different_one_still_checksummed() {
+    let good = device(TEXT, 512, 0, |_| {});
+    let checked = read_metadata_area(&good, &area()).unwrap().unwrap();
+    let again = read_metadata_area_after(&good, &area(), &[&checked])
+        .unwrap()
+        .unwrap();
+    assert_eq!(again, checked);
+    // One byte of the text changed after the header was written: same stored checksum
+    // and size, other bytes, so the CRC runs and refuses it.
+    let bad = device(TEXT, 512, 0, |b| b[(AREA + 512 + 2) as usize] = b'X');
+    let e = read_metadata_area_after(&bad, &area(), &[&checked]).unwrap_err();
+    assert!(matches!(e.problem, MdaProblem::TextChecksum { .. }), "{e}");
+}
+
+#[test]
+fn same_bytes_compares_every_byte() {
+    let a: Vec<u8> = (0..100u8).collect();
+    assert!(same_bytes(&a, &a.clone()));
+    for i in [0, 15, 16, 31, 95, 96, 99] {
+        let mut b = a.clone();
+        b[i] ^= 1;
+        assert!(!same_bytes(&a, &b), "byte {i}");
+    }
+    assert!(!same_bytes(&a, &a[..99]));
+    assert!(same_bytes(&[], &[]));
+}

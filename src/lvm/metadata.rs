@@ -106,7 +106,12 @@ impl LogicalVolume {
 
 /// Reads and checks the volume group described by `text`.
 pub fn volume_group(text: &[u8]) -> Result<VolumeGroup, MetadataError> {
-    let text = String::from_utf8_lossy(text);
+    // from_utf8's check runs a word at a time over ASCII; lossy's goes byte by byte, so
+    // it is left for the text that needs it.
+    let text = match std::str::from_utf8(text) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => String::from_utf8_lossy(text),
+    };
     let root = text::parse(&text).map_err(|e| MetadataError {
         path: String::new(),
         problem: MetadataProblem::Text(e),

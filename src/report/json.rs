@@ -1,7 +1,11 @@
 //! The report as the JSON object of `verinit --dry-run --json`, whose shape README.md
 //! documents: `verinit` (the shape's version, 1), `ok`, `error`, `cmdline`, `root_hash`,
 //! `devices`, `volume_groups`, `warnings`, `candidates`, `fallback`, `pending`,
-//! `rejected`, `plan` and, after `--verify`, `verify`. Keys come out sorted (serde_json's map).
+//! `rejected`, `plan` and, after `--verify`, `verify`. Keys come out sorted, as serde_json's
+//! map sorts them; the top level, devices and volume groups are written as they go, the
+//! rest (candidates, plan) through `Value`.
+
+use std::fmt::{self, Write as _};
 
 use serde_json::{json, Value};
 
@@ -9,98 +13,166 @@ use super::{Choice, Report};
 use crate::id::encode_hex;
 use crate::plan::verity_setup::{Candidate, RootHashFrom};
 
+/// Compact JSON of a value, appended. Serializing into a Vec cannot fail for the values
+/// here (strings, numbers, and maps with string keys). A macro, not a function: serde's
+/// `Serialize` trait is not ours to name (serde_json is the dependency, not serde).
+macro_rules! write_value {
+    ($out:expr, $value:expr) => {{
+        let _ = serde_json::to_writer(&mut *$out, $value);
+    }};
+}
+
+/// One member of an `ObjectWriter`'s object: its key and its value's JSON.
+macro_rules! member {
+    ($o:expr, $key:expr, $value:expr) => {
+        write_value!($o.key($key), $value)
+    };
+}
+
+/// Writes one JSON object member by member, in the order given (callers give the keys
+/// sorted, as serde_json's map would), so that a big VG's report streams out without a
+/// `Value` tree built and dropped for it.
+struct ObjectWriter<'o> {
+    out: &'o mut Vec<u8>,
+    first: bool,
+}
+
+impl<'o> ObjectWriter<'o> {
+    fn open(out: &'o mut Vec<u8>) -> Self {
+        out.push(b'{');
+        ObjectWriter { out, first: true }
+    }
+
+    /// Starts a member: the comma before it, its key and the colon.
+    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        write_value!(self.out, key);
+        self.out.push(b':');
+        self.out
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+/// Writes a JSON array of the items, each by `item`.
+fn write_array<I>(out: &mut Vec<u8>, items: I, mut item: impl FnMut(&mut Vec<u8>, I::Item))
+where
+    I: IntoIterator,
+{
+    out.push(b'[');
+    for (i, x) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item(out, x);
+    }
+    out.push(b']');
+}
+
+/// Writes a JSON string of a value's `Display`, through `buf` (its capacity reused).
+fn write_display(out: &mut Vec<u8>, buf: &mut String, value: &dyn fmt::Display) {
+    buf.clear();
+    let _ = write!(buf, "{value}");
+    write_value!(out, buf.as_str());
+}
+
 impl Report<'_> {
-    /// The report as one JSON object.
-    pub fn json(&self) -> Value {
-        let vgs: Vec<Value> = self
-            .volume_groups
-            .iter()
-            .map(|g| {
-                let v = g.vg;
-                let pvs: Vec<Value> = g
-                    .pvs
-                    .iter()
-                    .map(|(entry, device)| {
-                        json!({ "id": entry.id.to_string(), "device": device, "pe_start": entry.pe_start.0 })
-                    })
-                    .collect();
-                let lvs: Vec<Value> = g
-                    .lvs
-                    .iter()
-                    .map(|l| {
-                        let lv = l.lv;
-                        let (table, error) = match &l.table {
-                            Ok(table) => (
-                                table.iter().map(ToString::to_string).collect(),
-                                Value::Null,
-                            ),
-                            Err(e) => (Vec::new(), json!(e.to_string())),
-                        };
-                        json!({
-                            "name": lv.name, "id": lv.id.to_string(), "visible": lv.visible,
-                            "extents": lv.extent_count(), "table": table, "error": error,
-                        })
-                    })
-                    .collect();
-                json!({
-                    "name": v.name, "id": v.id.to_string(), "seqno": v.seqno,
-                    "extent_size": v.extent_size.0, "pvs": pvs, "lvs": lvs,
-                    "missing_pvs": g.missing_pvs.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let devices: Vec<Value> = self
-            .devices
-            .iter()
-            .map(|d| {
-                let d = d.device;
-                json!({
-                    "name": d.display_name(), "dev": d.dev.map(|n| n.to_string()),
-                    "size": d.size.0, "sector_size": d.sector_size,
-                })
-            })
-            .collect();
-        let candidates: Vec<Value> = (0..self.candidates.len())
-            .map(|i| self.candidate_json(i))
-            .collect();
-        let rejected: Vec<Value> = self
-            .rejected
-            .iter()
-            .map(|r| json!({ "name": r.label, "reason": r.reason }))
-            .collect();
-        let (plan, error) = match self.plan {
+    /// The report as one line of compact JSON (no newline), appended to `out`: the same
+    /// bytes as serde_json writes for the object, keys sorted.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let (plan, mut error) = match self.plan {
             Ok(p) => (
                 json!({ "steps": p.steps.iter().map(|s| s.to_json()).collect::<Vec<_>>() }),
                 Value::Null,
             ),
             Err(e) => (Value::Null, json!(e.to_string())),
         };
-        let mut j = json!({
-            "verinit": 1,
-            "ok": self.plan.is_ok(),
-            "error": error,
-            "cmdline": self.cmdline,
-            "root_hash": self.root_hash.map(|h| h.to_hex()),
-            "devices": devices,
-            "volume_groups": vgs,
-            "warnings": self.warnings,
-            "candidates": candidates,
-            "fallback": self.order().iter().skip(1).map(|c| c.candidate.data.label.as_str()).collect::<Vec<_>>(),
-            "pending": self.pending,
-            "rejected": rejected,
-            "plan": plan,
-        });
-        if let Some(v) = &self.verify {
-            j["verify"] = match v {
-                Ok(msg) => json!({ "ok": true, "message": msg }),
-                Err(msg) => json!({ "ok": false, "message": msg }),
-            };
-            if let Err(msg) = v {
-                j["ok"] = json!(false);
-                j["error"] = json!(msg);
+        let mut ok = self.plan.is_ok();
+        let verify = self.verify.as_ref().map(|v| match v {
+            Ok(msg) => json!({ "ok": true, "message": msg }),
+            Err(msg) => {
+                ok = false;
+                error = json!(msg);
+                json!({ "ok": false, "message": msg })
             }
+        });
+        let mut buf = String::new();
+        let mut o = ObjectWriter::open(out);
+        write_array(o.key("candidates"), 0..self.candidates.len(), |out, i| {
+            write_value!(out, &self.candidate_json(i))
+        });
+        member!(o, "cmdline", self.cmdline);
+        write_array(o.key("devices"), &self.devices, |out, d| {
+            let d = d.device;
+            let mut o = ObjectWriter::open(out);
+            member!(o, "dev", &d.dev.map(|n| n.to_string()));
+            member!(o, "name", &d.display_name());
+            member!(o, "sector_size", &d.sector_size);
+            member!(o, "size", &d.size.0);
+            o.close();
+        });
+        member!(o, "error", &error);
+        let fallback = self.order();
+        write_array(o.key("fallback"), fallback.iter().skip(1), |out, c| {
+            write_value!(out, c.candidate.data.label.as_str())
+        });
+        member!(o, "ok", &ok);
+        member!(o, "pending", self.pending);
+        member!(o, "plan", &plan);
+        write_array(o.key("rejected"), self.rejected, |out, r| {
+            let mut o = ObjectWriter::open(out);
+            member!(o, "name", &r.label);
+            member!(o, "reason", &r.reason);
+            o.close();
+        });
+        member!(o, "root_hash", &self.root_hash.map(|h| h.to_hex()));
+        if let Some(v) = &verify {
+            member!(o, "verify", v);
         }
-        j
+        member!(o, "verinit", &1);
+        write_array(o.key("volume_groups"), &self.volume_groups, |out, g| {
+            let v = g.vg;
+            let mut o = ObjectWriter::open(out);
+            member!(o, "extent_size", &v.extent_size.0);
+            write_display(o.key("id"), &mut buf, &v.id);
+            write_array(o.key("lvs"), &g.lvs, |out, l| {
+                let lv = l.lv;
+                let mut o = ObjectWriter::open(out);
+                match &l.table {
+                    Ok(_) => member!(o, "error", &()),
+                    Err(e) => write_display(o.key("error"), &mut buf, e),
+                }
+                member!(o, "extents", &lv.extent_count());
+                write_display(o.key("id"), &mut buf, &lv.id);
+                member!(o, "name", &lv.name);
+                let table = l.table.as_deref().unwrap_or_default();
+                write_array(o.key("table"), table, |out, line| {
+                    write_display(out, &mut buf, line)
+                });
+                member!(o, "visible", &lv.visible);
+                o.close();
+            });
+            write_array(o.key("missing_pvs"), &g.missing_pvs, |out, id| {
+                write_display(out, &mut buf, id)
+            });
+            member!(o, "name", &v.name);
+            write_array(o.key("pvs"), &g.pvs, |out, (entry, device)| {
+                let mut o = ObjectWriter::open(out);
+                member!(o, "device", device);
+                write_display(o.key("id"), &mut buf, &entry.id);
+                member!(o, "pe_start", &entry.pe_start.0);
+                o.close();
+            });
+            member!(o, "seqno", &v.seqno);
+            o.close();
+        });
+        member!(o, "warnings", &self.warnings);
+        o.close();
     }
 }
 

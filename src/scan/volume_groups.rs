@@ -122,6 +122,8 @@ impl Scan {
     pub(super) fn find_pvs(&mut self) {
         // One VG text usually sits on every PV of the VG: parse each distinct text once.
         let mut parsed: HashMap<(u32, usize), Option<usize>> = HashMap::new();
+        // The texts whose checksum matched, so that copies of them need no CRC (mda.rs).
+        let mut checked: Vec<mda::MetadataText> = Vec::new();
         for a in 0..self.areas.len() {
             let Some(reader) = self.area_reader(&self.areas[a]) else {
                 continue;
@@ -139,7 +141,8 @@ impl Scan {
             let mut best: Option<(usize, u64)> = None;
             let mut failed = Vec::new();
             for area in &label.metadata_areas {
-                let text = match mda::read_metadata_area(reader.as_ref(), area) {
+                let known: Vec<&mda::MetadataText> = checked.iter().collect();
+                let text = match mda::read_metadata_area_after(reader.as_ref(), area, &known) {
                     Ok(Some(text)) => text,
                     Ok(None) => continue,
                     Err(e) => {
@@ -169,6 +172,12 @@ impl Scan {
                         copy
                     }
                 };
+                if !checked
+                    .iter()
+                    .any(|k| k.checksum == text.checksum && k.size == text.size)
+                {
+                    checked.push(text);
+                }
                 if let Some(c) = copy {
                     let newer =
                         best.is_none_or(|(b, _)| self.vg_copies[c].seqno > self.vg_copies[b].seqno);
