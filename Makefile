@@ -65,6 +65,8 @@ all: $(BIN)
 deps:
 	@scripts/install-deps $(if $(filter check,$(DEPS)),--check)
 
+# touch: after a switch of SMALL cargo links the other build's cached binary, whose
+# mtime is older than an initramfs packed since; it must be newer.
 $(BIN): deps $(shell find src -name '*.rs') Cargo.toml $(FLAVOR)
 	@small=$(SMALL); \
 	if [ $$small = auto ] && [ ! -e "$(RUST_SRC)" ]; then \
@@ -73,14 +75,14 @@ $(BIN): deps $(shell find src -name '*.rs') Cargo.toml $(FLAVOR)
 	case $$small in \
 	yes | auto) \
 	    echo "RUSTC_BOOTSTRAP=1 RUSTFLAGS='$(SMALL_RUSTFLAGS)' $(CARGO) build --profile $(PROFILE) --target $(TARGET) $(SMALL_CARGO_FLAGS)"; \
-	    RUSTC_BOOTSTRAP=1 RUSTFLAGS='$(SMALL_RUSTFLAGS)' $(CARGO) build --profile $(PROFILE) --target $(TARGET) $(SMALL_CARGO_FLAGS) && exit 0; \
+	    RUSTC_BOOTSTRAP=1 RUSTFLAGS='$(SMALL_RUSTFLAGS)' $(CARGO) build --profile $(PROFILE) --target $(TARGET) $(SMALL_CARGO_FLAGS) && { touch $(BIN); exit 0; }; \
 	    [ $$small = auto ] || exit 1; \
 	    echo "verinit: WARNING: the build-std build failed; the plain stable build instead (SMALL=no)" >&2 ;; \
 	no) ;; \
 	*) echo "SMALL=$$small: SMALL=auto (the default), yes or no" >&2; exit 2 ;; \
 	esac; \
 	echo "RUSTFLAGS='$(STABLE_RUSTFLAGS)' $(CARGO) build --profile $(PROFILE) --target $(TARGET)"; \
-	RUSTFLAGS='$(STABLE_RUSTFLAGS)' $(CARGO) build --profile $(PROFILE) --target $(TARGET)
+	RUSTFLAGS='$(STABLE_RUSTFLAGS)' $(CARGO) build --profile $(PROFILE) --target $(TARGET) && touch $(BIN)
 	@ls -l $(BIN) | awk '{print "verinit: " $$5 " bytes, static " "$(TARGET)"}'
 
 # Every test: formatting, lints (warnings are errors), unit tests, and the integration
