@@ -24,8 +24,26 @@ BUILD     := build/arm64
 else
 $(error ARCH=$(ARCH): verinit builds for ARCH=x86_64 (the default) or ARCH=arm64)
 endif
-BIN       := target/$(TARGET)/release/verinit
+# PROFILE=release-syms: the same build with its symbols kept (scripts/bench-size).
+PROFILE   ?= release
+BIN       := target/$(TARGET)/$(PROFILE)/verinit
 CARGO     ?= cargo
+# The boot binary's std (README, "The binary's size"). SMALL=auto, the default: std rebuilt
+# from rust-src for size (-Zbuild-std, panics abort at once with no message: SMALL_RUSTFLAGS)
+# when the toolchain has rust-src, falling back to the plain stable build, with a warning,
+# when it has not or the build fails. SMALL=yes: that build or an error. SMALL=no: the plain
+# build of a stable toolchain, with its prebuilt std.
+SMALL     ?= auto
+# Both builds: a static executable, not static-pie (no .rela.dyn for the start to apply).
+STABLE_RUSTFLAGS := -Crelocation-model=static
+SMALL_RUSTFLAGS := -Zunstable-options -Cpanic=immediate-abort -Cforce-unwind-tables=no -Zlocation-detail=none $(STABLE_RUSTFLAGS)
+SMALL_CARGO_FLAGS := -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+# Which build the binary is (SMALL and the toolchain's rust-src): a change makes make call
+# cargo again, rewritten only when it changes.
+FLAVOR    := target/$(TARGET)/verinit-$(PROFILE).small
+FLAVOR_IS := $(SMALL) $(if $(wildcard $(shell rustc --print sysroot)/lib/rustlib/src/rust/library/std/Cargo.toml),rust-src,no-rust-src)
+$(shell mkdir -p $(dir $(FLAVOR)) && echo '$(FLAVOR_IS)' | cmp -s - $(FLAVOR) || echo '$(FLAVOR_IS)' >$(FLAVOR))
+RUST_SRC   = $(shell rustc --print sysroot)/lib/rustlib/src/rust/library/std/Cargo.toml
 DEPS      ?= install
 
 # The devicemapper crate generates its bindings with bindgen at build time. For the musl
@@ -47,8 +65,24 @@ all: $(BIN)
 deps:
 	@scripts/install-deps $(if $(filter check,$(DEPS)),--check)
 
-$(BIN): deps $(shell find src -name '*.rs') Cargo.toml
-	$(CARGO) build --release --target $(TARGET)
+# touch: after a switch of SMALL cargo links the other build's cached binary, whose
+# mtime is older than an initramfs packed since; it must be newer.
+$(BIN): deps $(shell find src -name '*.rs') Cargo.toml $(FLAVOR)
+	@small=$(SMALL); \
+	if [ $$small = auto ] && [ ! -e "$(RUST_SRC)" ]; then \
+	    echo "verinit: no rust-src in this toolchain: the plain stable build (SMALL=no)"; small=no; \
+	fi; \
+	case $$small in \
+	yes | auto) \
+	    echo "RUSTC_BOOTSTRAP=1 RUSTFLAGS='$(SMALL_RUSTFLAGS)' $(CARGO) build --profile $(PROFILE) --target $(TARGET) $(SMALL_CARGO_FLAGS)"; \
+	    RUSTC_BOOTSTRAP=1 RUSTFLAGS='$(SMALL_RUSTFLAGS)' $(CARGO) build --profile $(PROFILE) --target $(TARGET) $(SMALL_CARGO_FLAGS) && { touch $(BIN); exit 0; }; \
+	    [ $$small = auto ] || exit 1; \
+	    echo "verinit: WARNING: the build-std build failed; the plain stable build instead (SMALL=no)" >&2 ;; \
+	no) ;; \
+	*) echo "SMALL=$$small: SMALL=auto (the default), yes or no" >&2; exit 2 ;; \
+	esac; \
+	echo "RUSTFLAGS='$(STABLE_RUSTFLAGS)' $(CARGO) build --profile $(PROFILE) --target $(TARGET)"; \
+	RUSTFLAGS='$(STABLE_RUSTFLAGS)' $(CARGO) build --profile $(PROFILE) --target $(TARGET) && touch $(BIN)
 	@ls -l $(BIN) | awk '{print "verinit: " $$5 " bytes, static " "$(TARGET)"}'
 
 # Every test: formatting, lints (warnings are errors), unit tests, and the integration
