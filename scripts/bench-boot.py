@@ -515,25 +515,26 @@ def cmd_compare(args):
     row("  to the kernel's clock 0 (est.)", "qemu_to_kernel_zero")
 
     # verinit's phases and steps: ms, then what each cost in waits and disk reads.
-    phases = [("modules", "modules"), ("devices and plan", "devices and plan")]
-    steps = [("load-modules", "step: load modules"), ("wait-for-devices", "step: wait for devices"),
-             ("dm-create", "dm create (all devices)"), ("mount", "mount"),
-             ("write-boot-record", "boot record (and the new root's lookups)"), ("switch-root", "switch root")]
+    # (the name in verinit's log, the row, one boot's ms): its phases, then its steps.
+    phase = lambda key: lambda b: b[key]
+    step = lambda kind: lambda b: sum(b["steps"].get(kind, []))
+    parts = [("modules", "modules", phase("modules")),
+             ("devices and plan", "devices and plan", phase("devices_and_plan")),
+             ("load-modules", "step: load modules", step("load-modules")),
+             ("wait-for-devices", "step: wait for devices", step("wait-for-devices")),
+             ("dm-create", "dm create (all devices)", step("dm-create")),
+             ("mount", "mount", step("mount")),
+             ("write-boot-record", "boot record (and the new root's lookups)", step("write-boot-record")),
+             ("switch-root", "switch root", step("switch-root"))]
     if all("counts" in b for g in (emb, ext) for b in g):
         rows.append(("verinit's phases and steps (ms; waits, disk reads)", ["", "", ""]))
-
-        def phase_ms(b, key, kind):
-            return b[key] if kind is None else sum(b["steps"].get(key, []))
-
-        for key, label in phases + steps:
-            kind = None if (key, label) in phases else "step"
+        for name, label, ms_of in parts:
             texts = [""]
             for g in (emb, ext):
-                ms_ = [phase_ms(b, key.replace(" ", "_") if kind is None else key, kind) for b in g]
-                c = [b["counts"].get(key, dict.fromkeys(COUNT_KEYS, 0)) for b in g]
+                c = [b["counts"].get(name, dict.fromkeys(COUNT_KEYS, 0)) for b in g]
                 waits = med(x["waits"] for x in c)
                 reads = med(x["disk_reads"] for x in c)
-                texts.append(f"{cell(ms_)}; {waits:.0f} w, {reads:.0f} r")
+                texts.append(f"{cell([ms_of(b) for b in g])}; {waits:.0f} w, {reads:.0f} r")
             rows.append((f"  {label}", texts))
 
     title = f"our kernel: no initramfs vs verinit ({clock}, ms, median (min-max) of {'/'.join(map(str, n))})"

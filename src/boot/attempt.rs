@@ -72,11 +72,13 @@ pub fn boot_copies(
             plan,
             sys,
             &mut |i, step| {
+                // One snapshot ends the step before and starts this one.
+                let counts = IoCounts::now();
                 if let Some(p) = previous.take() {
                     log.info(&format!(
                         "  done in {}: {p} ({})",
                         ms(step_start.elapsed()),
-                        IoCounts::now().since(&step_counts)
+                        counts.since(&step_counts)
                     ));
                     steps_done.borrow_mut().push((p, step_start.elapsed()));
                 }
@@ -84,7 +86,7 @@ pub fn boot_copies(
                     log.warn(&w);
                 }
                 step_start = Instant::now();
-                step_counts = IoCounts::now();
+                step_counts = counts;
                 log.info(&format!("step {}: {step}", i + 1));
                 previous = Some(step.kind().to_string());
                 if matches!(step, Step::Exec { .. }) {

@@ -14,7 +14,7 @@ pub struct IoCounts {
     /// pread calls and the bytes they asked for.
     pub reads: u64,
     pub read_bytes: u64,
-    /// Prefetch hints (posix_fadvise WILLNEED).
+    /// Prefetch hints (readahead(2)).
     pub prefetches: u64,
     /// Read requests the whole disks completed, and the sectors they read.
     pub disk_reads: u64,

@@ -71,7 +71,10 @@ pub fn run() -> ! {
         .release()
         .to_string_lossy()
         .into_owned();
-    match modules::load_all(&Path::new("/lib/modules").join(&release), &text) {
+    let modules = modules::load_all(&Path::new("/lib/modules").join(&release), &text);
+    // One snapshot ends the modules phase and starts the next.
+    let after_modules = IoCounts::now();
+    match modules {
         Ok(list) => {
             let mut loaded = 0;
             for (name, params, outcome) in &list {
@@ -91,7 +94,7 @@ pub fn run() -> ! {
                 "phase modules: loaded {loaded} of {} in {} ({})",
                 list.len(),
                 ms(t.elapsed()),
-                IoCounts::now().since(&counts)
+                after_modules.since(&counts)
             ));
         }
         Err(e) => log.warn(&e),
@@ -99,7 +102,7 @@ pub fn run() -> ! {
 
     let mut phases = vec![("modules".to_string(), t.elapsed())];
     let t = Instant::now();
-    let counts = IoCounts::now();
+    let counts = after_modules;
     let found = wait::wait_for_root(&args, &mut log);
     if let Err(e) = &found.outcome.plan {
         let report = Report::new(&text, &args, &found.scan, &found.outcome).text();

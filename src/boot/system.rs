@@ -257,6 +257,14 @@ pub type RecordFn<'a> = dyn FnMut(&[MadeDevice], &[String]) -> Vec<u8> + 'a;
 /// Carries out a plan; `progress` hears of each step before it runs, `record` gives the
 /// boot record's bytes (from the dm devices made and the warnings so far). Returns only
 /// on failure: the last step execs init.
+/// The init the plan's last step runs.
+fn init_of(plan: &Plan) -> Option<&str> {
+    plan.steps.iter().find_map(|s| match s {
+        Step::Exec { init, .. } => Some(init.as_str()),
+        _ => None,
+    })
+}
+
 pub fn execute(
     plan: &Plan,
     sys: &mut dyn System,
@@ -348,11 +356,8 @@ pub fn execute(
                     _ => None,
                 });
                 if let Some(root) = root {
-                    let init = plan.steps.iter().find_map(|s| match s {
-                        Step::Exec { init, .. } => Some(init.as_str()),
-                        _ => None,
-                    });
-                    let paths: Vec<&str> = API_MOUNTS.iter().copied().chain(init).collect();
+                    let paths: Vec<&str> =
+                        API_MOUNTS.iter().copied().chain(init_of(plan)).collect();
                     sys.look_up(root, &paths);
                     for dir in sys.missing_dirs(root, &API_MOUNTS) {
                         warnings.push(format!(
@@ -375,11 +380,7 @@ pub fn execute(
             }
             Step::SwitchRoot { new_root: root } => {
                 // Check init is there while there is still a way back.
-                let init = plan.steps.iter().find_map(|s| match s {
-                    Step::Exec { init, .. } => Some(init.as_str()),
-                    _ => None,
-                });
-                match init {
+                match init_of(plan) {
                     Some(init) if !sys.is_executable(root, init) => Err(format!(
                         "{init} is not an executable file in the root filesystem: check init= \
                          on the kernel command line"

@@ -166,19 +166,20 @@ impl ReadAt for FileSource {
         self.file.read_exact_at(buf, offset)
     }
     fn prefetch(&self, offset: u64, len: u64) {
+        use std::os::fd::AsRawFd;
         let len = len.min(self.len.saturating_sub(offset));
-        if let Some(len) = std::num::NonZeroU64::new(len) {
-            counters::prefetch();
-            // readahead(2) starts the reads into the page cache and returns. Not
-            // posix_fadvise: kernels without CONFIG_ADVISE_SYSCALLS (tinyconfig) lack it,
-            // while readahead(2) is always built.
-            use std::os::fd::AsRawFd;
-            let (Ok(off), Ok(len)) = (i64::try_from(offset), usize::try_from(len.get())) else {
-                return;
-            };
-            // SAFETY: readahead reads no memory of ours; the fd is open for the call.
-            let _ = unsafe { libc::readahead(self.file.as_raw_fd(), off, len) };
+        let (Ok(off), Ok(len)) = (i64::try_from(offset), usize::try_from(len)) else {
+            return;
+        };
+        if len == 0 {
+            return;
         }
+        counters::prefetch();
+        // readahead(2) starts the reads into the page cache and returns. Not
+        // posix_fadvise: kernels without CONFIG_ADVISE_SYSCALLS (tinyconfig) lack it,
+        // while readahead(2) is always built.
+        // SAFETY: readahead reads no memory of ours; the fd is open for the call.
+        let _ = unsafe { libc::readahead(self.file.as_raw_fd(), off, len) };
     }
 }
 

@@ -193,7 +193,7 @@ pub fn read_metadata_area(
 pub fn read_metadata_area_after(
     src: &dyn ReadAt,
     area: &DiskArea,
-    checked: &[&MetadataText],
+    checked: &[MetadataText],
 ) -> Result<Option<MetadataText>, MdaError> {
     let start = area.offset.0;
     let fail = |at: u64, problem| MdaError {

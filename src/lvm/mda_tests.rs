@@ -252,14 +252,14 @@ fn the_cap_applies_to_large_areas() {
 fn a_text_the_same_as_one_checked_is_taken_and_a_different_one_still_checksummed() {
     let good = device(TEXT, 512, 0, |_| {});
     let checked = read_metadata_area(&good, &area()).unwrap().unwrap();
-    let again = read_metadata_area_after(&good, &area(), &[&checked])
+    let again = read_metadata_area_after(&good, &area(), std::slice::from_ref(&checked))
         .unwrap()
         .unwrap();
     assert_eq!(again, checked);
     // One byte of the text changed after the header was written: same stored checksum
     // and size, other bytes, so the CRC runs and refuses it.
     let bad = device(TEXT, 512, 0, |b| b[(AREA + 512 + 2) as usize] = b'X');
-    let e = read_metadata_area_after(&bad, &area(), &[&checked]).unwrap_err();
+    let e = read_metadata_area_after(&bad, &area(), std::slice::from_ref(&checked)).unwrap_err();
     assert!(matches!(e.problem, MdaProblem::TextChecksum { .. }), "{e}");
 }
 

@@ -110,7 +110,9 @@ impl Scan {
             src.prefetch(0, HEAD_PREFETCH);
         }
         scan.find_areas();
-        for area in &scan.areas {
+        // Areas inside a whole device (a partition the kernel does not expose); one at
+        // offset 0 of its source was asked for above.
+        for area in scan.areas.iter().filter(|a| a.start.0 != 0) {
             if let Some(reader) = scan.area_reader(area) {
                 reader.prefetch(0, HEAD_PREFETCH);
             }

@@ -141,8 +141,7 @@ impl Scan {
             let mut best: Option<(usize, u64)> = None;
             let mut failed = Vec::new();
             for area in &label.metadata_areas {
-                let known: Vec<&mda::MetadataText> = checked.iter().collect();
-                let text = match mda::read_metadata_area_after(reader.as_ref(), area, &known) {
+                let text = match mda::read_metadata_area_after(reader.as_ref(), area, &checked) {
                     Ok(Some(text)) => text,
                     Ok(None) => continue,
                     Err(e) => {
